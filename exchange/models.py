@@ -1,0 +1,209 @@
+"""State of the "Обмен с сайтом" exchange, kept in the database so that a cache flush or a
+restart of every process loses nothing."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+
+class ExchangeType(models.TextChoices):
+    CATALOG = "catalog", "Каталог"
+    SALE = "sale", "Заказы"
+
+
+class ExchangeSession(models.Model):
+    """One exchange of 1C with the site: from checkauth until it completes or expires.
+
+    ``id`` names the upload folder and is safe to show; ``key`` is the secret cookie value 1C
+    sends back and is never shown or logged.
+    """
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Активен"
+        COMPLETED = "completed", "Завершён"
+        EXPIRED = "expired", "Истёк"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    key = models.CharField(max_length=64, unique=True, editable=False)
+    csrf_token = models.CharField(max_length=64, editable=False)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="пользователь", on_delete=models.PROTECT, related_name="+")
+    exchange_type = models.CharField("тип", max_length=16, choices=ExchangeType.choices)
+    status = models.CharField("состояние", max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    remote_addr = models.GenericIPAddressField("адрес", null=True, blank=True)
+    protocol_version = models.CharField("версия CommerceML", max_length=16, blank=True)
+    started_at = models.DateTimeField("начат", auto_now_add=True)
+    last_seen_at = models.DateTimeField("последний запрос", db_index=True)
+    finished_at = models.DateTimeField("завершён", null=True, blank=True)
+    started_timestamp = models.BigIntegerField("метка времени checkauth", default=0)
+    init_count = models.PositiveIntegerField("вызовов init", default=0)
+    bytes_received = models.BigIntegerField("получено байт", default=0)
+    query_sent_at = models.DateTimeField("заказы выданы", null=True, blank=True)
+    query_confirmed_at = models.DateTimeField("получение подтверждено", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "сеанс обмена"
+        verbose_name_plural = "сеансы обмена"
+        ordering = ("-started_at",)
+        permissions = [("exchange_1c", "Может выполнять обмен с 1С")]
+
+    def __str__(self) -> str:
+        return f"{self.get_exchange_type_display()} {self.started_at:%Y-%m-%d %H:%M:%S}"
+
+
+class ExchangeFile(models.Model):
+    """A file 1C uploaded (possibly in several parts) within a session."""
+
+    session = models.ForeignKey(ExchangeSession, on_delete=models.CASCADE, related_name="files")
+    name = models.CharField("имя", max_length=1024)
+    size = models.BigIntegerField("размер", default=0)
+    parts = models.PositiveIntegerField("частей", default=0)
+    is_archive = models.BooleanField("архив", default=False)
+    unpacked_at = models.DateTimeField("распакован", null=True, blank=True)
+    created_at = models.DateTimeField("получен", auto_now_add=True)
+    updated_at = models.DateTimeField("изменён", auto_now=True)
+
+    class Meta:
+        verbose_name = "файл обмена"
+        verbose_name_plural = "файлы обмена"
+        ordering = ("created_at", "id")
+        constraints = [models.UniqueConstraint(fields=("session", "name"), name="uniq_exchange_file_name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ExchangeSessionOrder(models.Model):
+    """An order handed to 1C by ``mode=query`` in a session; ``mode=success`` confirms exactly these."""
+
+    session = models.ForeignKey(ExchangeSession, on_delete=models.CASCADE, related_name="handed_orders")
+    order = models.ForeignKey("orders.Order", on_delete=models.CASCADE, related_name="+")
+    order_updated_at = models.DateTimeField("версия заказа")
+    handed_at = models.DateTimeField("выдан", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "выданный заказ"
+        verbose_name_plural = "выданные заказы"
+        constraints = [models.UniqueConstraint(fields=("session", "order"), name="uniq_session_order")]
+
+
+class ImportSession(models.Model):
+    """One run of the catalog importer over a set of files, with its progress and report.
+
+    At most one catalog import is pending or running at a time; the partial unique constraint
+    below is the lock, so it holds across processes and hosts and is released by changing status.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Ожидает"
+        IN_PROGRESS = "in_progress", "Выполняется"
+        COMPLETED = "completed", "Завершён"
+        FAILED = "failed", "Ошибка"
+
+    class Source(models.TextChoices):
+        EXCHANGE = "exchange", "Обмен с 1С"
+        MANUAL = "manual", "Вручную"
+
+    ACTIVE_STATUSES = (Status.PENDING, Status.IN_PROGRESS)
+
+    kind = models.CharField("вид", max_length=16, default=ExchangeType.CATALOG, choices=ExchangeType.choices)
+    status = models.CharField("состояние", max_length=16, choices=Status.choices, default=Status.PENDING, db_index=True)
+    source = models.CharField("источник", max_length=16, choices=Source.choices, default=Source.EXCHANGE)
+    exchange_session = models.ForeignKey(
+        ExchangeSession, verbose_name="сеанс обмена", null=True, blank=True, on_delete=models.SET_NULL, related_name="imports"
+    )
+    base_dir = models.CharField("папка файлов", max_length=1024)
+    created_at = models.DateTimeField("создан", auto_now_add=True)
+    started_at = models.DateTimeField("начат", null=True, blank=True)
+    finished_at = models.DateTimeField("закончен", null=True, blank=True)
+    heartbeat_at = models.DateTimeField("последний прогресс", null=True, blank=True)
+    stage = models.CharField("этап", max_length=255, blank=True)
+    progress_done = models.PositiveIntegerField(default=0)
+    progress_total = models.PositiveIntegerField(default=0)
+    counters = models.JSONField("счётчики", default=dict, blank=True)
+    report = models.TextField("отчёт", blank=True)
+    errors = models.JSONField("ошибки элементов", default=list, blank=True)
+    error_message = models.TextField("ошибка", blank=True)
+    task_id = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        verbose_name = "импорт каталога"
+        verbose_name_plural = "импорты каталога"
+        ordering = ("-created_at",)
+        constraints = [
+            models.UniqueConstraint(
+                fields=("kind",),
+                condition=models.Q(status__in=("pending", "in_progress")),
+                name="one_active_import_per_kind",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Импорт #{self.pk} ({self.get_status_display()})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in self.ACTIVE_STATUSES
+
+
+class ImportFile(models.Model):
+    """A file of an import, processed in dependency order (rank) whatever order it arrived in."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Ожидает"
+        IN_PROGRESS = "in_progress", "Обрабатывается"
+        DONE = "done", "Обработан"
+        FAILED = "failed", "Ошибка"
+        SKIPPED = "skipped", "Пропущен"
+
+    import_session = models.ForeignKey(ImportSession, on_delete=models.CASCADE, related_name="files")
+    name = models.CharField("имя", max_length=1024)
+    kind = models.CharField("содержимое", max_length=32, blank=True)
+    rank = models.PositiveSmallIntegerField("порядок", default=0)
+    status = models.CharField("состояние", max_length=16, choices=Status.choices, default=Status.PENDING)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    error_message = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = "файл импорта"
+        verbose_name_plural = "файлы импорта"
+        ordering = ("rank", "id")
+        constraints = [models.UniqueConstraint(fields=("import_session", "name"), name="uniq_import_file_name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ExchangeRequestLog(models.Model):
+    """Audit record of one request 1C made, whatever its outcome."""
+
+    created_at = models.DateTimeField("время", auto_now_add=True, db_index=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="пользователь", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    username = models.CharField("логин", max_length=255, blank=True, db_index=True)
+    remote_addr = models.GenericIPAddressField("адрес", null=True, blank=True, db_index=True)
+    session = models.ForeignKey(
+        ExchangeSession, verbose_name="сеанс", null=True, blank=True, on_delete=models.SET_NULL, related_name="requests"
+    )
+    method = models.CharField(max_length=8)
+    exchange_type = models.CharField("тип", max_length=32, blank=True)
+    mode = models.CharField("режим", max_length=32, blank=True, db_index=True)
+    params = models.JSONField("параметры", default=dict, blank=True)
+    outcome = models.CharField("ответ", max_length=16, blank=True, db_index=True)
+    answer = models.TextField("текст ответа", blank=True)
+    bytes_in = models.BigIntegerField("получено байт", default=0)
+    bytes_out = models.BigIntegerField("отправлено байт", default=0)
+    duration_ms = models.PositiveIntegerField("длительность, мс", default=0)
+    error_ref = models.CharField("ссылка на ошибку", max_length=32, blank=True)
+
+    class Meta:
+        verbose_name = "запрос обмена"
+        verbose_name_plural = "журнал запросов обмена"
+        ordering = ("-created_at", "-id")
+
+    def __str__(self) -> str:
+        return f"{self.exchange_type}/{self.mode} → {self.outcome}"

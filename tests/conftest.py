@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from pytest_django.fixtures import Settings as SettingsWrapper
+from tests.services import celery_worker_process, require_redis
+
+
+@pytest.fixture(autouse=True)
+def _private_dirs(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[None]:
+    """Each test gets its own media and exchange folders, so files never leak between tests.
+
+    Pure-Python tests (the CommerceML reader, the emulator) also run without the Django plugin.
+    """
+    if not request.config.pluginmanager.hasplugin("django"):
+        yield
+        return
+    django_settings = request.getfixturevalue("settings")
+    django_settings.MEDIA_ROOT = tmp_path / "media"
+    django_settings.EXCHANGE_DATA_DIR = tmp_path / "exchange"
+    yield
+    shutil.rmtree(tmp_path / "exchange", ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def worker_shared_dirs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("worker-shared")
+
+
+@pytest.fixture(scope="session")
+def celery_worker_proc(
+    django_db_setup: None, django_db_blocker: object, worker_shared_dirs: Path
+) -> Iterator[subprocess.Popen[bytes]]:
+    """A real Celery worker process against Redis and the test database (session-wide)."""
+    require_redis()
+    exchange_dir = worker_shared_dirs / "exchange"
+    media_dir = worker_shared_dirs / "media"
+    with celery_worker_process(
+        worker_shared_dirs / "worker.log",
+        EXCHANGE_DATA_DIR=str(exchange_dir),
+        DJANGO_MEDIA_ROOT=str(media_dir),
+    ) as proc:
+        yield proc
+
+
+@pytest.fixture
+def worker(
+    celery_worker_proc: subprocess.Popen[bytes], worker_shared_dirs: Path, settings: SettingsWrapper
+) -> subprocess.Popen[bytes]:
+    """Use in a test that needs a real worker; the test process shares the worker's folders."""
+    settings.EXCHANGE_DATA_DIR = worker_shared_dirs / "exchange"
+    settings.MEDIA_ROOT = worker_shared_dirs / "media"
+    return celery_worker_proc

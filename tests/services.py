@@ -1,0 +1,121 @@
+"""Which real services this test run has, and how to start a real Celery worker against them.
+
+Without PostgreSQL/Redis the suite runs on SQLite and skips only the tests that need them, with
+a reason saying so. With REQUIRE_SERVICES=1 (set by .ci/run) a missing service fails the run
+instead, so CI can never pass by skipping.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parent.parent
+REQUIRED = os.environ.get("REQUIRE_SERVICES") == "1"
+
+
+def uses_postgres() -> bool:
+    return settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
+
+
+def redis_url() -> str | None:
+    url = settings.CELERY_BROKER_URL
+    if not url.startswith("redis"):
+        return None
+    try:
+        import redis
+
+        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
+    except Exception:
+        return None
+    return url
+
+
+def need(condition: bool, reason: str) -> None:
+    """Skip (or, in CI, fail) when a real service the test needs is not there."""
+    if condition:
+        return
+    if REQUIRED:
+        pytest.fail(f"REQUIRE_SERVICES=1 but {reason}")
+    pytest.skip(reason)
+
+
+def require_postgres() -> None:
+    need(uses_postgres(), "needs PostgreSQL: set DATABASE_URL=postgres://…")
+
+
+def require_redis() -> str:
+    url = redis_url()
+    need(url is not None, "needs Redis: set CELERY_BROKER_URL=redis://… to a running server")
+    assert url is not None
+    return url
+
+
+def test_database_url() -> str:
+    """A URL for the database the tests run on, for processes the tests start."""
+    db = connection.settings_dict
+    if db["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{db['NAME']}"
+    user = db.get("USER") or ""
+    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
+    auth = f"{user}{password}@" if user else ""
+    return f"postgres://{auth}{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{db['NAME']}"
+
+
+def process_env(**extra: str) -> dict[str, str]:
+    env = os.environ.copy()
+    env.update(
+        DATABASE_URL=test_database_url(),
+        CELERY_BROKER_URL=settings.CELERY_BROKER_URL,
+        CELERY_RESULT_BACKEND=settings.CELERY_RESULT_BACKEND,
+        VAR_DIR=str(settings.VAR_DIR),
+        EXCHANGE_DATA_DIR=str(settings.EXCHANGE_DATA_DIR),
+        DJANGO_MEDIA_ROOT=str(settings.MEDIA_ROOT),
+        DJANGO_SECRET_KEY=settings.SECRET_KEY,
+        PYTHONUNBUFFERED="1",
+    )
+    env.update(extra)
+    return env
+
+
+@contextmanager
+def celery_worker_process(log_path: Path, **env: str) -> Iterator[subprocess.Popen[bytes]]:
+    """A real `celery worker` in its own process, consuming from the configured broker."""
+    from config.celery import app
+
+    app.control.purge()
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen(  # noqa: S603
+            [sys.executable, "-m", "celery", "-A", "config", "worker", "-l", "info", "--concurrency", "1",
+             "--without-gossip", "--without-mingle", "-n", f"test-{os.getpid()}@%h"],
+            cwd=ROOT,
+            env=process_env(**env),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise RuntimeError(f"worker exited early:\n{log_path.read_text()[-4000:]}")
+            if app.control.ping(timeout=0.5):
+                break
+        else:
+            raise RuntimeError(f"worker did not answer ping:\n{log_path.read_text()[-4000:]}")
+        yield proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
