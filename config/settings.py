@@ -146,6 +146,11 @@ CELERY_TASK_ACKS_ON_FAILURE_OR_TIMEOUT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 4 * 3600} if CELERY_BROKER_URL.startswith("redis") else {}
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+CELERY_BEAT_SCHEDULE = {
+    "expire-exchange-sessions": {"task": "exchange.expire_sessions", "schedule": 600.0},
+    "prune-exchange-logs": {"task": "exchange.prune_exchange_logs", "schedule": 3600.0},
+    "fail-stale-imports": {"task": "exchange.fail_stale_imports", "schedule": 3600.0},
+}
 
 # --- REST API -------------------------------------------------------------------------------
 REST_FRAMEWORK = {
