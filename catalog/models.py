@@ -182,7 +182,11 @@ class ProductVariant(TimestampedModel):
     is_default = models.BooleanField("вариант по умолчанию", default=False)
     is_active = models.BooleanField("активен", default=True)
     stock_total = models.DecimalField("остаток всего", default=0, **QUANTITY)
+    # Change detection for the importer: an offer's attributes, prices and stock may arrive in
+    # different files (CommerceML 3.1 offers/prices/rests), so each part has its own hash.
     content_hash = models.CharField(max_length=32, blank=True, editable=False)
+    prices_hash = models.CharField(max_length=32, blank=True, editable=False)
+    stock_hash = models.CharField(max_length=32, blank=True, editable=False)
 
     class Meta:
         verbose_name = "вариант товара"

@@ -127,6 +127,14 @@ class ImportSession(models.Model):
     errors = models.JSONField("ошибки элементов", default=list, blank=True)
     error_message = models.TextField("ошибка", blank=True)
     task_id = models.CharField(max_length=255, blank=True)
+    # Deactivation bookkeeping: which products/variants this import saw (packed int64 primary
+    # keys), whether it saw a full catalog or full offers package, and whether 1C asked for
+    # mode=deactivate while it ran.
+    seen_products = models.BinaryField(default=b"", editable=False)
+    seen_variants = models.BinaryField(default=b"", editable=False)
+    full_catalog = models.BooleanField("полная выгрузка каталога", default=False)
+    full_offers = models.BooleanField("полная выгрузка предложений", default=False)
+    deactivate_requested = models.BooleanField("запрошена деактивация", default=False)
 
     class Meta:
         verbose_name = "импорт каталога"
