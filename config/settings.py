@@ -34,8 +34,12 @@ def _secret_key() -> str:
 
 SECRET_KEY = _secret_key()
 DEBUG = env_bool("DJANGO_DEBUG", False, "Debug mode; `make run` turns it on, off everywhere else.")
-ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]", "Comma-separated host names the site answers.")
-CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", "", "Comma-separated origins trusted for admin forms behind a proxy.")
+ALLOWED_HOSTS = env_list(
+    "DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]", "Comma-separated host names the site answers."
+)
+CSRF_TRUSTED_ORIGINS = env_list(
+    "DJANGO_CSRF_TRUSTED_ORIGINS", "", "Comma-separated origins trusted for admin forms behind a proxy."
+)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -134,7 +138,9 @@ CELERY_BROKER_URL = env_str(
 )
 CELERY_RESULT_BACKEND = env_str(
     "CELERY_RESULT_BACKEND",
-    CELERY_BROKER_URL if CELERY_BROKER_URL.startswith("redis") else f"db+sqlite:///{VAR_DIR / 'celery-results.sqlite3'}",
+    CELERY_BROKER_URL
+    if CELERY_BROKER_URL.startswith("redis")
+    else f"db+sqlite:///{VAR_DIR / 'celery-results.sqlite3'}",
     "Where task results are kept; follows a Redis broker, else a SQLite file.",
 )
 CELERY_TASK_ALWAYS_EAGER = False
@@ -174,26 +180,56 @@ SPECTACULAR_SETTINGS = {
 
 # --- Shop -----------------------------------------------------------------------------------
 SHOP_CURRENCY = env_str("SHOP_CURRENCY", "RUB", "Currency of orders when a price carries none.")
-SHOP_ORDER_NUMBER_PREFIX = env_str("SHOP_ORDER_NUMBER_PREFIX", "", "Text put before every order number, e.g. a shop code.")
+SHOP_ORDER_NUMBER_PREFIX = env_str(
+    "SHOP_ORDER_NUMBER_PREFIX", "", "Text put before every order number, e.g. a shop code."
+)
 
 # --- 1C exchange ("Обмен с сайтом"); read through exchange.conf.exchange_settings() --------
 EXCHANGE_DATA_DIR = Path(
-    env_str("EXCHANGE_DATA_DIR", str(VAR_DIR / "exchange"), "Private folder for uploads from 1C and exchange logs; never served.")
+    env_str(
+        "EXCHANGE_DATA_DIR",
+        str(VAR_DIR / "exchange"),
+        "Private folder for uploads from 1C and exchange logs; never served.",
+    )
 )
 EXCHANGE_ZIP = env_bool("EXCHANGE_ZIP", True, "Answer zip=yes to init: 1C may send one archive.")
-EXCHANGE_FILE_LIMIT = env_int("EXCHANGE_FILE_LIMIT", 8 * 1024 * 1024, "Bytes per upload request that 1C is told to send (file_limit).")
-EXCHANGE_MAX_FILE_SIZE = env_int("EXCHANGE_MAX_FILE_SIZE", 2 * 1024**3, "Largest file one exchange may upload, in bytes.")
-EXCHANGE_MAX_SESSION_SIZE = env_int("EXCHANGE_MAX_SESSION_SIZE", 8 * 1024**3, "Largest total upload of one exchange session, in bytes.")
-EXCHANGE_MAX_UNZIPPED_SIZE = env_int("EXCHANGE_MAX_UNZIPPED_SIZE", 8 * 1024**3, "Largest total unpacked size of an archive, in bytes.")
-EXCHANGE_MAX_ZIP_RATIO = env_int("EXCHANGE_MAX_ZIP_RATIO", 200, "Largest unpacked/packed size ratio of an archive entry.")
+EXCHANGE_FILE_LIMIT = env_int(
+    "EXCHANGE_FILE_LIMIT", 8 * 1024 * 1024, "Bytes per upload request that 1C is told to send (file_limit)."
+)
+EXCHANGE_MAX_FILE_SIZE = env_int(
+    "EXCHANGE_MAX_FILE_SIZE", 2 * 1024**3, "Largest file one exchange may upload, in bytes."
+)
+EXCHANGE_MAX_SESSION_SIZE = env_int(
+    "EXCHANGE_MAX_SESSION_SIZE", 8 * 1024**3, "Largest total upload of one exchange session, in bytes."
+)
+EXCHANGE_MAX_UNZIPPED_SIZE = env_int(
+    "EXCHANGE_MAX_UNZIPPED_SIZE", 8 * 1024**3, "Largest total unpacked size of an archive, in bytes."
+)
+EXCHANGE_MAX_ZIP_RATIO = env_int(
+    "EXCHANGE_MAX_ZIP_RATIO", 200, "Largest unpacked/packed size ratio of an archive entry."
+)
 EXCHANGE_MAX_ZIP_ENTRIES = env_int("EXCHANGE_MAX_ZIP_ENTRIES", 200_000, "Most entries an archive may hold.")
-EXCHANGE_SESSION_IDLE_MINUTES = env_int("EXCHANGE_SESSION_IDLE_MINUTES", 120, "An exchange session idle this long expires.")
-EXCHANGE_IMPORT_MODE = env_str("EXCHANGE_IMPORT_MODE", "wait", "wait: 1C polls with progress until the import ends; background: success once queued.")
-EXCHANGE_IMPORT_STALE_MINUTES = env_int("EXCHANGE_IMPORT_STALE_MINUTES", 120, "An import without progress this long is marked failed.")
-EXCHANGE_AUTH_MAX_FAILURES = env_int("EXCHANGE_AUTH_MAX_FAILURES", 5, "Failed checkauth attempts per address or user before throttling.")
-EXCHANGE_AUTH_WINDOW_SECONDS = env_int("EXCHANGE_AUTH_WINDOW_SECONDS", 900, "Window over which failed checkauth attempts are counted.")
+EXCHANGE_SESSION_IDLE_MINUTES = env_int(
+    "EXCHANGE_SESSION_IDLE_MINUTES", 120, "An exchange session idle this long expires."
+)
+EXCHANGE_IMPORT_MODE = env_str(
+    "EXCHANGE_IMPORT_MODE",
+    "wait",
+    "wait: 1C polls with progress until the import ends; background: success once queued.",
+)
+EXCHANGE_IMPORT_STALE_MINUTES = env_int(
+    "EXCHANGE_IMPORT_STALE_MINUTES", 120, "An import without progress this long is marked failed."
+)
+EXCHANGE_AUTH_MAX_FAILURES = env_int(
+    "EXCHANGE_AUTH_MAX_FAILURES", 5, "Failed checkauth attempts per address or user before throttling."
+)
+EXCHANGE_AUTH_WINDOW_SECONDS = env_int(
+    "EXCHANGE_AUTH_WINDOW_SECONDS", 900, "Window over which failed checkauth attempts are counted."
+)
 EXCHANGE_LOG_RETENTION_DAYS = env_int("EXCHANGE_LOG_RETENTION_DAYS", 30, "Days copies of exchanged files are kept.")
-EXCHANGE_LOG_MAX_BYTES = env_int("EXCHANGE_LOG_MAX_BYTES", 5 * 1024**3, "Total size the exchanged-file copies may take.")
+EXCHANGE_LOG_MAX_BYTES = env_int(
+    "EXCHANGE_LOG_MAX_BYTES", 5 * 1024**3, "Total size the exchanged-file copies may take."
+)
 EXCHANGE_COOKIE_NAME = env_str("EXCHANGE_COOKIE_NAME", "exchange_session", "Cookie name given to 1C at checkauth.")
 
 # --- Logging --------------------------------------------------------------------------------

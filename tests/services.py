@@ -95,8 +95,22 @@ def celery_worker_process(log_path: Path, **env: str) -> Iterator[subprocess.Pop
     app.control.purge()
     with log_path.open("wb") as log:
         proc = subprocess.Popen(  # noqa: S603
-            [sys.executable, "-m", "celery", "-A", "config", "worker", "-l", "info", "--concurrency", "1",
-             "--without-gossip", "--without-mingle", "-n", f"test-{os.getpid()}@%h"],
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "config",
+                "worker",
+                "-l",
+                "info",
+                "--concurrency",
+                "1",
+                "--without-gossip",
+                "--without-mingle",
+                "-n",
+                f"test-{os.getpid()}@%h",
+            ],
             cwd=ROOT,
             env=process_env(**env),
             stdout=log,

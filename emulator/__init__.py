@@ -1,0 +1,41 @@
+"""A 1C:Enterprise-like client of the "Обмен с сайтом" protocol, for e2e tests and manual checks."""
+
+from emulator.client import (
+    DEFAULT_ARCHIVE_NAME,
+    AuthSession,
+    CatalogFile,
+    EmulatorError,
+    ExchangeFailure,
+    ExchangeRecord,
+    ExchangeReport,
+    ImportResult,
+    InitResult,
+    OneCClient,
+    OrdersXml,
+    ProgressLimitExceeded,
+    ProtocolError,
+    SaleExchangeResult,
+    UploadResult,
+    collect_catalog_files,
+    import_order_key,
+)
+
+__all__ = [
+    "DEFAULT_ARCHIVE_NAME",
+    "AuthSession",
+    "CatalogFile",
+    "EmulatorError",
+    "ExchangeFailure",
+    "ExchangeRecord",
+    "ExchangeReport",
+    "ImportResult",
+    "InitResult",
+    "OneCClient",
+    "OrdersXml",
+    "ProgressLimitExceeded",
+    "ProtocolError",
+    "SaleExchangeResult",
+    "UploadResult",
+    "collect_catalog_files",
+    "import_order_key",
+]

@@ -1,0 +1,184 @@
+"""Command line: ``python -m emulator catalog|sale --url … --user … [--password …] …``.
+
+Exit codes: 0 exchange finished, 1 the server answered ``failure``, 2 protocol or usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from emulator.client import (
+    DEFAULT_ARCHIVE_NAME,
+    EmulatorError,
+    ExchangeFailure,
+    ExchangeRecord,
+    ExchangeReport,
+    OneCClient,
+    ProtocolError,
+)
+
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_PROTOCOL_ERROR = 2
+
+PASSWORD_ENV = "EXCHANGE_PASSWORD"  # noqa: S105 - the variable name, not a password
+
+
+def _print_record(record: ExchangeRecord) -> None:
+    status = "---" if record.status is None else str(record.status)
+    if record.error:
+        answer, detail = record.error, ""
+    elif record.mode == "query" and record.first_line != "failure":
+        answer, detail = f"XML, {record.response_bytes} bytes", ""
+    elif record.mode == "checkauth":
+        # Lines 2-5 are the session cookie and token: not for the console.
+        answer, detail = record.first_line, ""
+    else:
+        answer, detail = record.first_line, record.detail
+    subject = f" {record.filename}" if record.filename else ""
+    line = (
+        f"{record.method:<4} {record.mode:<10}{subject}  ->  {status} {answer}"
+        f"  ({record.elapsed * 1000:.0f} ms)"
+    )
+    if detail:
+        line += f"  {detail.splitlines()[0]}"
+    print(line, flush=True)
+
+
+def _print_summary(report: ExchangeReport) -> None:
+    print(
+        f"{report.exchange_type} exchange finished: {report.requests} requests, "
+        f"{len(report.uploads)} uploads ({report.uploaded_bytes} bytes), "
+        f"{len(report.imports)} imports, {len(report.progress_texts)} progress answers, "
+        f"{report.elapsed:.2f} s"
+    )
+
+
+def _add_common_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--url", required=True, help="exchange script URL, e.g. http://host/1c/exchange"
+    )
+    parser.add_argument(
+        "--user", required=True, help="exchange user name (HTTP Basic on checkauth)"
+    )
+    parser.add_argument("--password", help=f"exchange password (default: ${PASSWORD_ENV})")
+    parser.add_argument("--timeout", type=float, default=120.0, help="per-request timeout, seconds")
+    parser.add_argument(
+        "--poll-interval", type=float, default=0.0, help="pause between progress polls"
+    )
+    parser.add_argument(
+        "--max-polls", type=int, default=10_000, help="progress polls allowed per file"
+    )
+    parser.add_argument(
+        "--basic-always",
+        action="store_true",
+        help="send Basic credentials on every request, not only on checkauth",
+    )
+    parser.add_argument(
+        "--windows-filenames",
+        action="store_true",
+        help=r"send sub-paths in filename= with backslashes (import_files\ab\x.jpg)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m emulator", description="Exchange with a site the way 1C:Enterprise does."
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    catalog = commands.add_parser("catalog", help="upload a catalog package (type=catalog)")
+    _add_common_arguments(catalog)
+    catalog.add_argument(
+        "--zip",
+        dest="use_zip",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="force (--zip) or forbid (--no-zip) the archive; default: follow the server's zip=",
+    )
+    catalog.add_argument("--version", help="CommerceML version sent with init (e.g. 3.1)")
+    catalog.add_argument(
+        "--deactivate", action="store_true", help="call mode=deactivate at the end"
+    )
+    catalog.add_argument(
+        "--no-complete", dest="complete", action="store_false", help="skip mode=complete"
+    )
+    catalog.add_argument(
+        "--archive-name", default=DEFAULT_ARCHIVE_NAME, help="name of the zip upload"
+    )
+    catalog.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="package dir or files")
+
+    sale = commands.add_parser("sale", help="fetch orders and send order changes (type=sale)")
+    _add_common_arguments(sale)
+    sale.add_argument(
+        "--changes", nargs="*", type=Path, default=[], metavar="FILE", help="changes files"
+    )
+    sale.add_argument("--out", type=Path, help="where to save the orders XML from mode=query")
+    version = sale.add_mutually_exclusive_group()
+    version.add_argument("--version", default="2.08", help="CommerceML version sent with init")
+    version.add_argument(
+        "--legacy",
+        dest="version",
+        action="store_const",
+        const=None,
+        help="send init without version (legacy scheme: no mode=import for changes)",
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    password = args.password if args.password is not None else os.environ.get(PASSWORD_ENV)
+    if password is None:
+        parser.error(f"give --password or set {PASSWORD_ENV}")
+
+    client = OneCClient(
+        args.url,
+        args.user,
+        password,
+        timeout=args.timeout,
+        max_progress_polls=args.max_polls,
+        poll_interval=args.poll_interval,
+        basic_auth_on_every_request=args.basic_always,
+        windows_filenames=args.windows_filenames,
+        on_record=_print_record,
+    )
+    try:
+        with client:
+            if args.command == "catalog":
+                report = client.run_catalog_exchange(
+                    args.paths,
+                    use_zip=args.use_zip,
+                    version=args.version,
+                    deactivate=args.deactivate,
+                    complete=args.complete,
+                    archive_name=args.archive_name,
+                )
+            else:
+                result = client.run_sale_exchange(
+                    args.changes, version=args.version, orders_path=args.out
+                )
+                report = result.report
+                orders = result.orders
+                target = f" saved to {args.out}" if args.out else ""
+                print(f"orders XML: {len(orders.content)} bytes, {orders.encoding}{target}")
+    except ExchangeFailure as failure:
+        print(f"failure in mode={failure.mode}: {failure.text or '(no text)'}", file=sys.stderr)
+        return EXIT_FAILURE
+    except ProtocolError as error:
+        print(f"protocol error: {error}", file=sys.stderr)
+        return EXIT_PROTOCOL_ERROR
+    except (EmulatorError, OSError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_PROTOCOL_ERROR
+    _print_summary(report)
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())
