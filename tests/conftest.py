@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from pytest_django.fixtures import Settings as SettingsWrapper
+
 from tests.services import celery_worker_process, require_redis
 
 

@@ -94,7 +94,7 @@ def celery_worker_process(log_path: Path, **env: str) -> Iterator[subprocess.Pop
 
     app.control.purge()
     with log_path.open("wb") as log:
-        proc = subprocess.Popen(  # noqa: S603
+        proc = subprocess.Popen(
             [
                 sys.executable,
                 "-m",
