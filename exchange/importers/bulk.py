@@ -142,6 +142,64 @@ class BulkWriter:
                 cursor.execute(f"DELETE FROM {qn(table)} WHERE {qn(key_column)} IN ({marks}){extra}", [*keys, *params])
             return int(cursor.rowcount)
 
+    def insert(self, table: Table, rows: Iterable[Sequence[Any]]) -> int:
+        """Plain insert of rows that have no natural key (e.g. a product's property values)."""
+        batch = list(rows)
+        if not batch:
+            return 0
+        qn = self.connection.ops.quote_name
+        columns = self._all_columns(table)
+        col_sql = ", ".join(qn(c) for c in columns)
+        prepared = self._prepare(table, batch)
+        with self.connection.cursor() as cursor:
+            if self.vendor == "postgresql":
+                with cursor.cursor.copy(f"COPY {qn(table.name)} ({col_sql}) FROM STDIN") as copy:
+                    for row in prepared:
+                        copy.write_row(row)
+            else:
+                marks = ", ".join(["%s"] * len(columns))
+                cursor.executemany(f"INSERT INTO {qn(table.name)} ({col_sql}) VALUES ({marks})", prepared)
+        return len(batch)
+
+    def update_rows(self, table: Table, rows: Iterable[Sequence[Any]]) -> int:
+        """Set ``table.update`` columns of existing rows found by ``table.key``; one statement."""
+        batch = _dedupe(table, rows)
+        if not batch:
+            return 0
+        qn = self.connection.ops.quote_name
+        now = timezone.now()
+        positions = {c: i for i, c in enumerate(table.columns)}
+        assigned = [*table.update, *(("updated_at",) if table.timestamps else ())]
+        with self.connection.cursor() as cursor:
+            if self.vendor == "postgresql":
+                stage = f"_upd_{table.name}_{'_'.join(table.update)}"[:60]
+                cols = [*table.columns, *(("updated_at",) if table.timestamps else ())]
+                col_sql = ", ".join(qn(c) for c in cols)
+                if stage not in self._staged:
+                    cursor.execute(
+                        f"CREATE TEMP TABLE IF NOT EXISTS {qn(stage)} AS SELECT {col_sql} FROM {qn(table.name)} WITH NO DATA"
+                    )
+                    self._staged.add(stage)
+                cursor.execute(f"TRUNCATE {qn(stage)}")
+                with cursor.cursor.copy(f"COPY {qn(stage)} ({col_sql}) FROM STDIN") as copy:
+                    for row in self._prepare(table, batch, stamps=(now,) if table.timestamps else ()):
+                        copy.write_row(row)
+                sets = ", ".join(f"{qn(c)} = s.{qn(c)}" for c in assigned)
+                match = " AND ".join(f"t.{qn(c)} = s.{qn(c)}" for c in table.key)
+                cursor.execute(f"UPDATE {qn(table.name)} AS t SET {sets} FROM {qn(stage)} AS s WHERE {match}")
+            else:
+                sets = ", ".join(f"{qn(c)} = %s" for c in assigned)
+                match = " AND ".join(f"{qn(c)} = %s" for c in table.key)
+                stamp = (self._adapt(now),) if table.timestamps else ()
+                params = [
+                    tuple(self._adapt(row[positions[c]]) for c in table.update)
+                    + stamp
+                    + tuple(self._adapt(row[positions[c]]) for c in table.key)
+                    for row in batch
+                ]
+                cursor.executemany(f"UPDATE {qn(table.name)} SET {sets} WHERE {match}", params)
+        return len(batch)
+
     # --- implementation --------------------------------------------------------------------
     def _adapt(self, value: Any) -> Any:
         if self.vendor == "postgresql":
@@ -151,6 +209,31 @@ class BulkWriter:
         if isinstance(value, dt.datetime):
             return self.connection.ops.adapt_datetimefield_value(value)
         return value
+
+    def _prepare(
+        self, table: Table, rows: Sequence[Sequence[Any]], stamps: tuple[Any, ...] | None = None
+    ) -> list[tuple[Any, ...]]:
+        """Rows ready for the driver: JSON encoded, values adapted, timestamps appended."""
+        if stamps is None:
+            now = timezone.now()
+            stamps = (now, now) if table.timestamps else ()
+        json_positions = {i for i, c in enumerate(table.columns) if c in table.json_columns}
+        if self.vendor == "postgresql":
+            if not json_positions:
+                return [(*row, *stamps) for row in rows]
+            return [
+                tuple(json.dumps(v, ensure_ascii=False) if i in json_positions else v for i, v in enumerate(row))
+                + stamps
+                for row in rows
+            ]
+        adapted_stamps = tuple(self._adapt(v) for v in stamps)
+        return [
+            tuple(
+                json.dumps(v, ensure_ascii=False) if i in json_positions else self._adapt(v) for i, v in enumerate(row)
+            )
+            + adapted_stamps
+            for row in rows
+        ]
 
     def _conflict_sql(self, table: Table, excluded: str) -> str:
         qn = self.connection.ops.quote_name
@@ -173,8 +256,7 @@ class BulkWriter:
     def _upsert_postgresql(self, table: Table, rows: list[Sequence[Any]]) -> int:
         qn = self.connection.ops.quote_name
         stage = f"_stage_{table.name}"
-        columns = self._all_columns(table)
-        col_sql = ", ".join(qn(c) for c in columns)
+        col_sql = ", ".join(qn(c) for c in self._all_columns(table))
         with self.connection.cursor() as cursor:
             if stage not in self._staged:
                 cursor.execute(
@@ -182,17 +264,9 @@ class BulkWriter:
                 )
                 self._staged.add(stage)
             cursor.execute(f"TRUNCATE {qn(stage)}")
-            now = timezone.now()
-            stamps = (now, now) if table.timestamps else ()
-            json_positions = [i for i, c in enumerate(table.columns) if c in table.json_columns]
-            raw = cursor.cursor  # the psycopg cursor under Django's wrapper
-            with raw.copy(f"COPY {qn(stage)} ({col_sql}) FROM STDIN") as copy:
-                for row in rows:
-                    if json_positions:
-                        row = list(row)
-                        for i in json_positions:
-                            row[i] = json.dumps(row[i], ensure_ascii=False)
-                    copy.write_row((*row, *stamps))
+            with cursor.cursor.copy(f"COPY {qn(stage)} ({col_sql}) FROM STDIN") as copy:
+                for row in self._prepare(table, rows):
+                    copy.write_row(row)
             cursor.execute(
                 f"INSERT INTO {qn(table.name)} ({col_sql}) SELECT {col_sql} FROM {qn(stage)} "
                 + self._conflict_sql(table, "EXCLUDED")
@@ -204,17 +278,7 @@ class BulkWriter:
         columns = self._all_columns(table)
         col_sql = ", ".join(qn(c) for c in columns)
         marks = ", ".join(["%s"] * len(columns))
-        now = self._adapt(timezone.now())
-        stamps = (now, now) if table.timestamps else ()
-        json_positions = {i for i, c in enumerate(table.columns) if c in table.json_columns}
-        params = [
-            tuple(
-                json.dumps(v, ensure_ascii=False) if i in json_positions else self._adapt(v) for i, v in enumerate(row)
-            )
-            + stamps
-            for row in rows
-        ]
         sql = f"INSERT INTO {qn(table.name)} ({col_sql}) VALUES ({marks}) " + self._conflict_sql(table, "excluded")
         with self.connection.cursor() as cursor:
-            cursor.executemany(sql, params)
+            cursor.executemany(sql, self._prepare(table, rows))
             return int(cursor.rowcount)

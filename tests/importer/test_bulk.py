@@ -87,3 +87,27 @@ def test_decimal_values_round_trip_exactly() -> None:
     BulkWriter().upsert(prices, [(variant.pk, price_type.pk, Decimal("1234.5678"), "RUB")])
 
     assert Price.objects.get().value == Decimal("1234.5678")
+
+
+def test_update_rows_sets_columns_of_rows_found_by_key() -> None:
+    writer = BulkWriter()
+    writer.upsert(WAREHOUSES, [("w1", "Основной", True), ("w2", "Оптовый", True)])
+    names = Table("catalog_warehouse", ("onec_id", "name"), key=("onec_id",), update=("name",))
+
+    writer.update_rows(names, [("w2", "Оптовый склад"), ("missing", "Никакой")])
+
+    assert dict(Warehouse.objects.values_list("onec_id", "name")) == {"w1": "Основной", "w2": "Оптовый склад"}
+
+
+def test_insert_adds_rows_without_a_natural_key() -> None:
+    from catalog.models import Product, ProductPropertyValue, Property
+
+    product = Product.objects.create(name="Товар", onec_id="prod")
+    prop = Property.objects.create(name="Цвет", onec_id="color")
+    values = Table(
+        "catalog_productpropertyvalue", ("product_id", "property_id", "value", "reference_id"), key=(), timestamps=False
+    )
+
+    BulkWriter().insert(values, [(product.pk, prop.pk, "красный", None), (product.pk, prop.pk, "синий", None)])
+
+    assert sorted(ProductPropertyValue.objects.values_list("value", flat=True)) == ["красный", "синий"]
