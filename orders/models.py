@@ -54,6 +54,9 @@ class Order(models.Model):
     contact_phone = models.CharField("телефон", max_length=32, blank=True)
     delivery_address = models.TextField("адрес доставки", blank=True)
     comment = models.TextField("комментарий покупателя", blank=True)
+    # Guests read their order back with this key (given once, in the answer that created the
+    # order); the sequential number alone would let anyone read anyone's order.
+    access_key = models.CharField("ключ доступа", max_length=64, blank=True, editable=False)
 
     price_type = models.ForeignKey(
         PriceType, verbose_name="тип цен", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
