@@ -60,7 +60,7 @@ def category_descendant_ids(*, category_id: int) -> set[int]:
     return found
 
 
-def _with_price_and_stock(products: QuerySet[Product], *, price_type: PriceType | None) -> QuerySet[Product]:
+def product_annotate_price_and_stock(*, products: QuerySet[Product], price_type: PriceType | None) -> QuerySet[Product]:
     """``price``: the lowest price of the product's active variants for ``price_type`` (None if
     it has none); ``stock``: the sum of their totals. Subqueries, not joins, so the two never
     multiply each other."""
@@ -103,7 +103,7 @@ def product_list(
             Q(name_folded__contains=needle) | Q(article_folded__contains=needle)
         )
     products = products.prefetch_related("images")
-    return _with_price_and_stock(products, price_type=price_type).order_by("name", "id")
+    return product_annotate_price_and_stock(products=products, price_type=price_type).order_by("name", "id")
 
 
 def product_detail(*, product_id: int, price_type: PriceType | None) -> Product | None:
@@ -129,7 +129,7 @@ def product_detail(*, product_id: int, price_type: PriceType | None) -> Product 
         Prefetch("property_values", queryset=properties),
         "images",
     )
-    return _with_price_and_stock(products, price_type=price_type).first()
+    return product_annotate_price_and_stock(products=products, price_type=price_type).first()
 
 
 def variant_title(variant: ProductVariant) -> str:

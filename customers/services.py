@@ -15,7 +15,7 @@ from django.db import IntegrityError, transaction
 from rest_framework.authtoken.models import Token
 
 from customers.models import CustomerType, User
-from customers.validators import phone_normalize, validate_inn, validate_kpp
+from customers.validators import company_requisites_errors, phone_normalize
 
 EMAIL_TAKEN = "Покупатель с таким email уже зарегистрирован."
 
@@ -23,46 +23,6 @@ EMAIL_TAKEN = "Покупатель с таким email уже зарегист�
 def email_normalize(email: str) -> str:
     """Emails are stored lowercased, so login and uniqueness ignore case on every database."""
     return User.objects.normalize_email(email.strip()).lower()
-
-
-def _company_errors(*, customer_type: str, company_name: str, inn: str, kpp: str) -> dict[str, list[str]]:
-    errors: dict[str, list[str]] = {}
-
-    def add(field: str, error: ValidationError | str) -> None:
-        messages = error.messages if isinstance(error, ValidationError) else [error]
-        errors.setdefault(field, []).extend(messages)
-
-    if customer_type == CustomerType.COMPANY:
-        if not company_name:
-            add("company_name", "Укажите наименование организации.")
-        if not inn:
-            add("inn", "Укажите ИНН организации.")
-        else:
-            try:
-                validate_inn(inn)
-            except ValidationError as exc:
-                add("inn", exc)
-        # An organisation (10-digit ИНН) has a КПП; an individual entrepreneur (12 digits) has none.
-        if len(inn) == 10 and not kpp:
-            add("kpp", "Укажите КПП организации.")
-        elif len(inn) == 12 and kpp:
-            add("kpp", "У индивидуального предпринимателя нет КПП.")
-        if kpp:
-            try:
-                validate_kpp(kpp)
-            except ValidationError as exc:
-                add("kpp", exc)
-    else:
-        if company_name:
-            add("company_name", "Наименование организации указывается только для юридических лиц.")
-        if kpp:
-            add("kpp", "КПП указывается только для юридических лиц.")
-        if inn:
-            try:
-                validate_inn(inn, lengths=(12,))
-            except ValidationError as exc:
-                add("inn", exc)
-    return errors
 
 
 def customer_register(
@@ -102,7 +62,7 @@ def customer_register(
     if customer_type not in CustomerType.values:
         errors["customer_type"] = ["Неизвестный тип покупателя."]
     company_name, inn, kpp = company_name.strip(), inn.strip(), kpp.strip().upper()
-    errors.update(_company_errors(customer_type=customer_type, company_name=company_name, inn=inn, kpp=kpp))
+    errors.update(company_requisites_errors(customer_type=customer_type, company_name=company_name, inn=inn, kpp=kpp))
 
     user = User(
         email=email,

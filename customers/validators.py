@@ -11,6 +11,8 @@ import re
 import phonenumbers
 from django.core.exceptions import ValidationError
 
+from customers.models import CustomerType
+
 DEFAULT_PHONE_REGION = "RU"
 
 _INN10_WEIGHTS = (2, 4, 10, 3, 5, 9, 4, 6, 8)
@@ -63,3 +65,48 @@ def validate_kpp(kpp: str) -> None:
             "КПП — 9 символов: 4 цифры, 2 цифры или заглавные латинские буквы, 3 цифры.",
             code="invalid_kpp",
         )
+
+
+def company_requisites_errors(*, customer_type: str, company_name: str, inn: str, kpp: str) -> dict[str, list[str]]:
+    """Field errors of a customer's organisation details (empty when they are fine).
+
+    Company customers need a name and a valid ИНН: 10 digits with a КПП for an organisation, or
+    12 digits and no КПП for an individual entrepreneur (ИП). Individuals may give a 12-digit ИНН
+    and nothing else."""
+    errors: dict[str, list[str]] = {}
+
+    def add(field: str, error: ValidationError | str) -> None:
+        messages = error.messages if isinstance(error, ValidationError) else [error]
+        errors.setdefault(field, []).extend(messages)
+
+    if customer_type == CustomerType.COMPANY:
+        if not company_name:
+            add("company_name", "Укажите наименование организации.")
+        if not inn:
+            add("inn", "Укажите ИНН организации.")
+        else:
+            try:
+                validate_inn(inn)
+            except ValidationError as exc:
+                add("inn", exc)
+        # An organisation (10-digit ИНН) has a КПП; an individual entrepreneur (12 digits) has none.
+        if len(inn) == 10 and not kpp:
+            add("kpp", "Укажите КПП организации.")
+        elif len(inn) == 12 and kpp:
+            add("kpp", "У индивидуального предпринимателя нет КПП.")
+        if kpp:
+            try:
+                validate_kpp(kpp)
+            except ValidationError as exc:
+                add("kpp", exc)
+    else:
+        if company_name:
+            add("company_name", "Наименование организации указывается только для юридических лиц.")
+        if kpp:
+            add("kpp", "КПП указывается только для юридических лиц.")
+        if inn:
+            try:
+                validate_inn(inn, lengths=(12,))
+            except ValidationError as exc:
+                add("inn", exc)
+    return errors

@@ -32,7 +32,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import Q, QuerySet, Sum
 
 from catalog.models import Price, ProductVariant
 from catalog.selectors import product_sellable_variant, variant_title
@@ -249,3 +249,11 @@ def order_create(
             item.order = order
         OrderItem.objects.bulk_create(items)
     return order
+
+
+def order_export_retry(*, orders: QuerySet[Order]) -> int:
+    """Put orders back in the queue 1C collects (``mode=query``): for an order 1C lost, or one the
+    exporter skipped and a manager has since fixed. Returns how many orders were queued."""
+    return orders.filter(Q(sent_to_1c=True) | Q(export_skipped=True)).update(
+        sent_to_1c=False, sent_to_1c_at=None, export_skipped=False, export_skip_reason=""
+    )

@@ -1,0 +1,112 @@
+"""Customers in the admin: email login, organisation details checked, 1C sync state read-only."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest
+
+from customers.models import User
+from customers.services import email_normalize
+from customers.validators import company_requisites_errors, phone_normalize
+
+REQUISITES = ("customer_type", "company_name", "inn", "kpp")
+SYNC_FIELDS = ("onec_id", "created_in_1c", "needs_1c_export", "sync_status", "last_sync_at", "sync_error_message")
+
+
+class _CustomerFormMixin(forms.ModelForm):
+    """Email lowercased and unique in any case, phone in E.164, ИНН/КПП checked when edited."""
+
+    def clean_email(self) -> str:
+        email = email_normalize(self.cleaned_data.get("email") or "")
+        duplicates = User.objects.filter(email__iexact=email).exclude(pk=self.instance.pk)
+        if email and duplicates.exists():
+            raise ValidationError("Покупатель с таким email уже есть.")
+        return email
+
+    def clean_phone(self) -> str:
+        phone = (self.cleaned_data.get("phone") or "").strip()
+        return phone_normalize(phone) if phone else ""
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        # Details that came from 1C are checked only once a manager touches them, so an old
+        # record with a doubtful ИНН can still get, say, a new role.
+        if set(REQUISITES) & set(self.changed_data) and all(name in self.fields for name in REQUISITES):
+            errors = company_requisites_errors(
+                customer_type=cleaned.get("customer_type") or "",
+                company_name=(cleaned.get("company_name") or "").strip(),
+                inn=(cleaned.get("inn") or "").strip(),
+                kpp=(cleaned.get("kpp") or "").strip().upper(),
+            )
+            for field, messages in errors.items():
+                self.add_error(field, messages)
+        return cleaned
+
+
+class CustomerCreationForm(_CustomerFormMixin, AdminUserCreationForm):
+    class Meta:
+        model = User
+        fields = ("email",)
+
+
+class CustomerChangeForm(_CustomerFormMixin, UserChangeForm):
+    class Meta:
+        model = User
+        fields = ("email",)  # the admin's fieldsets decide the rest
+
+
+@admin.register(User)
+class CustomerAdmin(UserAdmin):
+    form = CustomerChangeForm
+    add_form = CustomerCreationForm
+    list_display = (
+        "email",
+        "display_name",
+        "customer_type",
+        "role",
+        "phone",
+        "inn",
+        "sync_status",
+        "is_active",
+        "date_joined",
+    )
+    list_filter = ("role", "customer_type", "sync_status", "needs_1c_export", "is_active", "is_staff")
+    search_fields = ("email", "first_name", "last_name", "company_name", "inn", "phone", "onec_id")
+    ordering = ("email",)
+    readonly_fields = (*SYNC_FIELDS, "last_login", "date_joined", "updated_at")
+    fieldsets = (
+        (None, {"fields": ("email", "password")}),
+        ("Контакты", {"fields": ("first_name", "last_name", "phone")}),
+        ("Покупатель", {"fields": ("customer_type", "company_name", "inn", "kpp", "role")}),
+        ("Обмен с 1С", {"fields": SYNC_FIELDS}),
+        ("Права", {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")}),
+        ("Даты", {"fields": ("last_login", "date_joined", "updated_at")}),
+    )
+    add_fieldsets = (
+        (
+            None,
+            {
+                "classes": ("wide",),
+                "fields": ("email", "usable_password", "password1", "password2"),
+            },
+        ),
+    )
+
+    @admin.display(description="имя / организация")
+    def display_name(self, obj: User) -> str:
+        return obj.display_name
+
+    def get_search_results(self, request: HttpRequest, queryset: Any, search_term: str) -> tuple[Any, bool]:
+        """A phone typed the way people write it (8 999 123-45-67) finds the stored E.164 number."""
+        found, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        try:
+            phone = phone_normalize(search_term)
+        except ValidationError:
+            return found, may_have_duplicates
+        return found | queryset.filter(phone=phone), may_have_duplicates
