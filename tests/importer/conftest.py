@@ -1,0 +1,27 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from exchange.models import ImportSession
+from exchange.services.catalog_import import import_session_create, import_session_run
+
+SAMPLES = Path(__file__).resolve().parent.parent / "data" / "cml"
+
+Runner = Callable[..., ImportSession]
+
+
+@pytest.fixture
+def run_import() -> Runner:
+    """Import files (relative to ``folder``) the way the worker does, without Celery."""
+
+    def run(folder: Path, *names: str) -> ImportSession:
+        files = list(names) or sorted(p.name for p in folder.glob("*.xml"))
+        created = import_session_create(base_dir=folder, files=files, source=ImportSession.Source.MANUAL)
+        result = import_session_run(import_session_id=created.pk)
+        assert result is not None
+        return result
+
+    return run
