@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 
 from django.db import IntegrityError, transaction
@@ -253,15 +253,23 @@ def _claim(import_session_id: int, task_id: str) -> ImportSession | None:
     return item
 
 
+ProgressListener = Callable[[str, int, int | None], None]
+
+
 class _Progress:
-    def __init__(self, import_session: ImportSession, report: ImportReport) -> None:
+    def __init__(
+        self, import_session: ImportSession, report: ImportReport, listener: ProgressListener | None = None
+    ) -> None:
         self.import_session = import_session
         self.report = report
+        self.listener = listener
         self.finished_lines: list[str] = []
         self.file = ""
         self.last_write = timezone.now() - PROGRESS_EVERY
 
     def __call__(self, label: str, done: int, total: int | None, *, force: bool = False) -> None:
+        if self.listener is not None:
+            self.listener(f"{self.file}: {label}" if self.file else label, done, total)
         now = timezone.now()
         if not force and now - self.last_write < PROGRESS_EVERY:
             return
@@ -281,13 +289,19 @@ class _Progress:
         self.finished_lines.append(f"{name}: обработан")
 
 
-def import_session_run(*, import_session_id: int, task_id: str = "") -> ImportSession | None:
-    """Run (or resume) an import: the body of the Celery task, callable without Celery."""
+def import_session_run(
+    *, import_session_id: int, task_id: str = "", on_progress: ProgressListener | None = None
+) -> ImportSession | None:
+    """Run (or resume) an import: the body of the Celery task, callable without Celery.
+
+    ``on_progress(stage, done, total)`` is called after every batch (the manual command draws
+    its progress bar with it); the ImportSession row is updated at most once a second.
+    """
     import_session = _claim(import_session_id, task_id)
     if import_session is None:
         return None
     report = ImportReport()
-    tracker = _Progress(import_session, report)
+    tracker = _Progress(import_session, report, on_progress)
     importer = CatalogImporter(base_dir=Path(import_session.base_dir), report=report, progress=tracker)
     error = ""
     try:
