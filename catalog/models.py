@@ -151,11 +151,17 @@ class Product(TimestampedModel):
 class ProductPropertyValue(models.Model):
     """A product's value of a property: text for strings and numbers, a reference value otherwise."""
 
-    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="property_values")
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="property_values", db_index=False)
     property = models.ForeignKey(Property, verbose_name="свойство", on_delete=models.CASCADE, related_name="+")
     value = models.CharField("значение", max_length=1024, blank=True)
     reference = models.ForeignKey(
-        PropertyValue, verbose_name="значение справочника", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+        PropertyValue,
+        verbose_name="значение справочника",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
     )
 
     class Meta:
@@ -177,7 +183,10 @@ class ProductVariant(TimestampedModel):
     article = models.CharField("артикул", max_length=255, blank=True)
     barcode = models.CharField("штрихкод", max_length=64, blank=True, db_index=True)
     characteristics = models.JSONField(
-        "характеристики", default=list, blank=True, help_text='Пары наименование/значение: [{"name": "Размер", "value": "43"}]'
+        "характеристики",
+        default=list,
+        blank=True,
+        help_text='Пары наименование/значение: [{"name": "Размер", "value": "43"}]',
     )
     is_default = models.BooleanField("вариант по умолчанию", default=False)
     is_active = models.BooleanField("активен", default=True)
@@ -201,9 +210,15 @@ class ProductVariant(TimestampedModel):
         return ", ".join(f"{item.get('name')}: {item.get('value')}" for item in self.characteristics or [])
 
 
+# Price, Stock and ProductPropertyValue carry hundreds of thousands of rows written by every
+# import: their foreign keys get no index of their own where a unique constraint or composite
+# index already starts with the column, or where the column has a handful of values (price
+# types, warehouses) that no query filters on alone: every index is one more write per row.
 class Price(TimestampedModel):
-    variant = models.ForeignKey(ProductVariant, on_delete=models.CASCADE, related_name="prices")
-    price_type = models.ForeignKey(PriceType, verbose_name="тип цен", on_delete=models.PROTECT, related_name="prices")
+    variant = models.ForeignKey(ProductVariant, on_delete=models.CASCADE, related_name="prices", db_index=False)
+    price_type = models.ForeignKey(
+        PriceType, verbose_name="тип цен", on_delete=models.PROTECT, related_name="prices", db_index=False
+    )
     value = models.DecimalField("цена", **MONEY)
     currency = models.CharField("валюта", max_length=8, default="RUB")
 
@@ -217,8 +232,10 @@ class Price(TimestampedModel):
 
 
 class Stock(TimestampedModel):
-    variant = models.ForeignKey(ProductVariant, on_delete=models.CASCADE, related_name="stocks")
-    warehouse = models.ForeignKey(Warehouse, verbose_name="склад", on_delete=models.PROTECT, related_name="stocks")
+    variant = models.ForeignKey(ProductVariant, on_delete=models.CASCADE, related_name="stocks", db_index=False)
+    warehouse = models.ForeignKey(
+        Warehouse, verbose_name="склад", on_delete=models.PROTECT, related_name="stocks", db_index=False
+    )
     quantity = models.DecimalField("количество", **QUANTITY)
 
     class Meta:
@@ -234,7 +251,10 @@ class ProductImage(TimestampedModel):
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="images")
     image = models.FileField("файл", upload_to="products/", max_length=512)
     source_path = models.CharField(
-        "путь в выгрузке 1С", max_length=512, blank=True, help_text="import_files/…; одинаковый путь не загружается повторно"
+        "путь в выгрузке 1С",
+        max_length=512,
+        blank=True,
+        help_text="import_files/…; одинаковый путь не загружается повторно",
     )
     position = models.PositiveIntegerField("порядок", default=0)
     description = models.CharField("описание", max_length=512, blank=True)
