@@ -94,7 +94,12 @@ def customer_register(
 def customer_token_obtain(*, email: str, password: str) -> str:
     """The API token of the customer with these credentials (created on first login)."""
     user = authenticate(email=email_normalize(email), password=password)
-    if user is None:
+    if not isinstance(user, User):
         raise ValidationError("Неверный email или пароль.", code="invalid_credentials")
-    token, _ = Token.objects.get_or_create(user=user)
+    return customer_token_get(customer=user)
+
+
+def customer_token_get(*, customer: User) -> str:
+    """The customer's API token, created the first time it is asked for."""
+    token, _ = Token.objects.get_or_create(user=customer)
     return token.key
