@@ -5,6 +5,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from config.views import health
+from exchange.urls import bitrix_urlpatterns
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -14,6 +15,8 @@ urlpatterns = [
     path("api/", include("orders.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("1c/", include("exchange.urls")),
+    path("bitrix/admin/", include((bitrix_urlpatterns, "exchange_bitrix"))),
 ]
 # Product images during development (`make run`); a no-op unless DEBUG, production serves media itself.
 urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -42,12 +42,17 @@ class ExchangeSession(models.Model):
     bytes_received = models.BigIntegerField("получено байт", default=0)
     query_sent_at = models.DateTimeField("заказы выданы", null=True, blank=True)
     query_confirmed_at = models.DateTimeField("получение подтверждено", null=True, blank=True)
+    # A new init starts an empty upload folder; when an import still reads the old one, the new
+    # folder gets the next generation number instead (exchange.services.uploads).
+    upload_generation = models.PositiveIntegerField("поколение папки загрузки", default=0)
 
     class Meta:
         verbose_name = "сеанс обмена"
         verbose_name_plural = "сеансы обмена"
         ordering = ("-started_at",)
         permissions = [("exchange_1c", "Может выполнять обмен с 1С")]
+        # 1C that loses cookies is recognised by the sessid parameter (protocol.md §1.3).
+        indexes = [models.Index(fields=["csrf_token"], name="exchange_session_csrf_idx")]
 
     def __str__(self) -> str:
         return f"{self.get_exchange_type_display()} {self.started_at:%Y-%m-%d %H:%M:%S}"
@@ -62,6 +67,11 @@ class ExchangeFile(models.Model):
     parts = models.PositiveIntegerField("частей", default=0)
     is_archive = models.BooleanField("архив", default=False)
     unpacked_at = models.DateTimeField("распакован", null=True, blank=True)
+    # Unpacking is spread over several requests: the next archive entry to extract and the bytes
+    # extracted so far (exchange.services.uploads).
+    unpack_position = models.PositiveIntegerField("распаковано элементов", default=0)
+    unpacked_size = models.BigIntegerField("распаковано байт", default=0)
+    log_name = models.CharField("копия в журнале", max_length=1200, blank=True)
     created_at = models.DateTimeField("получен", auto_now_add=True)
     updated_at = models.DateTimeField("изменён", auto_now=True)
 
@@ -207,6 +217,9 @@ class ExchangeRequestLog(models.Model):
     bytes_out = models.BigIntegerField("отправлено байт", default=0)
     duration_ms = models.PositiveIntegerField("длительность, мс", default=0)
     error_ref = models.CharField("ссылка на ошибку", max_length=32, blank=True)
+    # A checkauth refused for its credentials: what the throttle counts (a throttled request
+    # checked no password and is not counted, so a waiting 1C is let in when the window passes).
+    auth_failed = models.BooleanField("неудачная авторизация", default=False)
 
     class Meta:
         verbose_name = "запрос обмена"

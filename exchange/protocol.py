@@ -9,7 +9,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import ClassVar, Literal
 
 Status = Literal["success", "progress", "failure"]
 
@@ -28,6 +28,26 @@ class Answer:
     @property
     def message(self) -> str:
         return "\n".join(self.lines)
+
+
+@dataclass(frozen=True, slots=True)
+class ParametersAnswer:
+    """An answer made only of ``key=value`` lines, with no status word: the ``init`` reply
+    (``zip=…``, ``file_limit=…``, protocol.md §2.2). It counts as a success for the audit log."""
+
+    lines: tuple[str, ...]
+    status: ClassVar[Status] = "success"
+
+    def render(self) -> str:
+        return "\n".join(" ".join(line.splitlines()) for line in self.lines) + "\n"
+
+    @property
+    def message(self) -> str:
+        return "\n".join(self.lines)
+
+
+def parameters(*lines: str) -> ParametersAnswer:
+    return ParametersAnswer(tuple(lines))
 
 
 def success(*lines: str) -> Answer:
@@ -57,4 +77,55 @@ class ExchangeError(Exception):
 
 
 # Failure reasons 1C shows to its operator. Kept together so their wording stays consistent.
+#
+# Wording rule: where the reference server (Bitrix) has a text for the situation, it is used
+# verbatim, because 1C operators and support articles know those texts (sources: BX-CAT-LANG,
+# BX-ADMIN in protocol.md §0). Our own texts are Russian too, as the operator reading the 1C
+# exchange log is; the two English texts are fixed by the issue that specified the endpoint
+# (and "Unknown command type." is also Bitrix's own). Texts with ``{…}`` are ``str.format``
+# templates; the values are 1C's own names or our limits, never a server path.
 IMPORT_ALREADY_RUNNING = "Import already in progress"
+INTERNAL_ERROR = "Internal error, ref {ref}"
+
+# Bitrix 1c_exchange.php answers an unknown ``type`` with this English text (BX-ADMIN).
+UNKNOWN_TYPE = "Unknown command type."
+# Bitrix CC_BSC1_ERROR_UNKNOWN_COMMAND.
+UNKNOWN_MODE = "Неизвестная команда."
+# Bitrix CC_BSC1_ERROR_AUTHORIZE; also used for a user without the exchange permission, so that
+# the answer never tells whether the password was right.
+AUTH_FAILED = "Ошибка авторизации. Неверное имя пользователя или пароль."
+AUTH_THROTTLED = "Слишком много неудачных попыток авторизации. Повторите попытку позже."
+
+SESSION_MISSING = "Сеанс обмена не найден. Выполните авторизацию (checkauth) заново."
+SESSION_EXPIRED = "Сеанс обмена истёк. Выполните авторизацию (checkauth) заново."
+SESSION_FINISHED = "Сеанс обмена уже завершён. Выполните авторизацию (checkauth) заново."
+SESSION_WRONG_TYPE = "Сеанс обмена открыт для другого типа обмена ({expected}), а запрошен {got}."
+# First sentence of Bitrix CC_BSC1_ERROR_SOURCE_CHECK (the rest names Bitrix settings): the
+# sessid or the user named in the request does not belong to the session of the cookie.
+SESSION_SOURCE_CHECK = "Ошибка проверки источника запроса."
+
+METHOD_NOT_ALLOWED = "Метод запроса {method} не поддерживается."
+FILE_NEEDS_POST = "Файл передаётся методом POST (mode=file)."
+FILENAME_MISSING = "Не указано имя файла (параметр filename)."
+FILENAME_UNSAFE = "Недопустимое имя файла: {name}"
+FILE_TOO_LARGE = "Файл {name} больше допустимого размера ({limit} байт). Загрузка отменена."
+SESSION_TOO_LARGE = "Файлы обмена больше допустимого общего размера ({limit} байт). Загрузка файла {name} отменена."
+FILE_BUSY = "Файл {name} записывается другим запросом. Повторите обмен позже."
+# Bitrix CC_BSC1_ERROR_FILE_WRITE (the disk is full).
+FILE_WRITE_FAILED = "Ошибка записи в файл {name}."
+# Bitrix CC_BSC1_ERROR_HTTP_READ: the body ended before Content-Length bytes arrived.
+UPLOAD_INTERRUPTED = "Ошибка чтения HTTP данных."
+IMPORT_FILE_MISSING = "Ошибка открытия файла импорта: файл {name} не загружен."
+
+# Bitrix CC_BSC1_ZIP_PROGRESS / CC_BSC1_ZIP_DONE / CC_BSC1_ZIP_ERROR; the details follow the
+# Bitrix text on the same line.
+ZIP_PROGRESS = "Идет распаковка архива."
+ZIP_DONE = "Распаковка архива завершена."
+ZIP_ERROR = "Ошибка распаковки архива."
+ZIP_CORRUPT = "Архив {name} повреждён."
+ZIP_ENCRYPTED = "Архив {name} зашифрован."
+ZIP_UNSAFE_ENTRY = "Архив {name} содержит недопустимое имя файла: {entry}"
+ZIP_LINK_ENTRY = "Архив {name} содержит ссылку: {entry}"
+ZIP_TOO_MANY_ENTRIES = "Архив {name} содержит больше {limit} файлов."
+ZIP_TOO_LARGE = "Архив {name} распаковывается больше чем в {limit} байт."
+ZIP_RATIO_TOO_HIGH = "Архив {name}: файл {entry} сжат больше чем в {limit} раз."

@@ -1,0 +1,120 @@
+"""The exchange's settings, read through one typed object.
+
+``exchange_settings()`` builds a frozen snapshot from ``django.conf.settings`` on every call: it is
+cheap (a few attribute reads) and so follows ``override_settings`` in tests without any cache to
+invalidate. This is the only module that reads ``EXCHANGE_*`` settings; the values come from the
+environment in config/settings.py, where each knob is documented.
+
+A few knobs exist only as Django settings (not environment variables) because nobody should need
+to turn them in production; their defaults are here, next to the reason for the value.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal, cast
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+ImportMode = Literal["wait", "background"]
+IMPORT_MODES: tuple[ImportMode, ...] = ("wait", "background")
+
+# How long one ``mode=import`` request may spend unpacking an archive before it answers
+# ``progress`` and lets 1C repeat the request (Bitrix bounds each step the same way, protocol.md
+# §2.3/§2.4). 20 s stays far below the HTTP timeouts of 1C and of the proxies in front of us.
+DEFAULT_UNZIP_STEP_SECONDS = 20.0
+
+# How long an upload waits for another request that is appending to the same file before it
+# gives up with a failure answer. Parts of one file are sent one after another by 1C, so waiting
+# happens only when a part is retried while the first attempt is still being written.
+DEFAULT_UPLOAD_LOCK_WAIT_SECONDS = 120.0
+
+
+@dataclass(frozen=True, slots=True)
+class ExchangeSettings:
+    data_dir: Path
+    zip: bool
+    file_limit: int
+    max_file_size: int
+    max_session_size: int
+    max_unzipped_size: int
+    max_zip_ratio: int
+    max_zip_entries: int
+    session_idle_minutes: int
+    import_mode: ImportMode
+    import_stale_minutes: int
+    auth_max_failures: int
+    auth_window_seconds: int
+    log_retention_days: int
+    log_max_bytes: int
+    cookie_name: str
+    unzip_step_seconds: float
+    upload_lock_wait_seconds: float
+
+    @property
+    def logs_dir(self) -> Path:
+        """Copies of every file received or sent (audit); private like the rest of data_dir."""
+        return self.data_dir / "logs"
+
+    @property
+    def locks_dir(self) -> Path:
+        """Lock files of uploads in progress; outside the upload folders so 1C never sees them."""
+        return self.data_dir / ".locks"
+
+    @property
+    def trash_dir(self) -> Path:
+        """Upload folders moved aside by a new init, removed by the cleanup task."""
+        return self.data_dir / ".trash"
+
+
+def _is_within(path: Path, folder: Path) -> bool:
+    return path.resolve().is_relative_to(folder.resolve())
+
+
+def _check_private(data_dir: Path) -> None:
+    # Uploads may hold anything 1C (or an attacker with its password) sent: they must never be
+    # reachable through the web server, so the folder may not sit under a served root.
+    for served in (settings.MEDIA_ROOT, settings.STATIC_ROOT):
+        if served and (_is_within(data_dir, Path(served)) or _is_within(Path(served), data_dir)):
+            raise ImproperlyConfigured(f"EXCHANGE_DATA_DIR ({data_dir}) must not overlap a served folder ({served})")
+
+
+def _check_cookie_name(name: str) -> None:
+    # 1C sends back "Cookie: <name>=<value>" verbatim; a dot or separator in the name is known to
+    # break some setups (protocol.md §1.3), so only a plain token is allowed.
+    if not name or not all(ch.isascii() and (ch.isalnum() or ch in "_-") for ch in name):
+        raise ImproperlyConfigured(f"EXCHANGE_COOKIE_NAME must be a plain token, got {name!r}")
+
+
+def exchange_settings() -> ExchangeSettings:
+    import_mode = settings.EXCHANGE_IMPORT_MODE
+    if import_mode not in IMPORT_MODES:
+        raise ImproperlyConfigured(f"EXCHANGE_IMPORT_MODE must be one of {IMPORT_MODES}, got {import_mode!r}")
+    data_dir = Path(settings.EXCHANGE_DATA_DIR)
+    _check_private(data_dir)
+    cookie_name = settings.EXCHANGE_COOKIE_NAME
+    _check_cookie_name(cookie_name)
+    return ExchangeSettings(
+        data_dir=data_dir,
+        zip=bool(settings.EXCHANGE_ZIP),
+        file_limit=int(settings.EXCHANGE_FILE_LIMIT),
+        max_file_size=int(settings.EXCHANGE_MAX_FILE_SIZE),
+        max_session_size=int(settings.EXCHANGE_MAX_SESSION_SIZE),
+        max_unzipped_size=int(settings.EXCHANGE_MAX_UNZIPPED_SIZE),
+        max_zip_ratio=int(settings.EXCHANGE_MAX_ZIP_RATIO),
+        max_zip_entries=int(settings.EXCHANGE_MAX_ZIP_ENTRIES),
+        session_idle_minutes=int(settings.EXCHANGE_SESSION_IDLE_MINUTES),
+        import_mode=cast(ImportMode, import_mode),
+        import_stale_minutes=int(settings.EXCHANGE_IMPORT_STALE_MINUTES),
+        auth_max_failures=int(settings.EXCHANGE_AUTH_MAX_FAILURES),
+        auth_window_seconds=int(settings.EXCHANGE_AUTH_WINDOW_SECONDS),
+        log_retention_days=int(settings.EXCHANGE_LOG_RETENTION_DAYS),
+        log_max_bytes=int(settings.EXCHANGE_LOG_MAX_BYTES),
+        cookie_name=cookie_name,
+        unzip_step_seconds=float(getattr(settings, "EXCHANGE_UNZIP_STEP_SECONDS", DEFAULT_UNZIP_STEP_SECONDS)),
+        upload_lock_wait_seconds=float(
+            getattr(settings, "EXCHANGE_UPLOAD_LOCK_WAIT_SECONDS", DEFAULT_UPLOAD_LOCK_WAIT_SECONDS)
+        ),
+    )

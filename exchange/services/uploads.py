@@ -1,0 +1,662 @@
+"""Files 1C uploads: name checks, streaming append under a cross-process lock, size limits, and
+guarded unpacking of archives.
+
+Layout under EXCHANGE_DATA_DIR (private, never under MEDIA_ROOT, never served):
+
+    <session id>/                  the upload folder of a session (generation 0)
+    <session id>.<n>/              a later generation, when a new init found an import still
+                                   reading the previous folder
+    .locks/                        lock files of uploads in progress (removed after each use)
+    .trash/                        folders moved aside by init, removed by the cleanup task
+    logs/                          copies of every file received or sent (exchange.services.audit)
+
+The importer reads files under ``session_upload_dir(session)`` and must never modify them in
+place: the audit copy of an upload may share its inode (see audit.audit_incoming_part).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import hashlib
+import logging
+import os
+import re
+import shutil
+import stat
+import time
+import uuid
+import zipfile
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Protocol
+
+from django.db.models import F, Q, Sum
+from django.utils import timezone
+
+from exchange.conf import exchange_settings
+from exchange.models import ExchangeFile, ExchangeSession, ImportSession
+from exchange.protocol import (
+    FILE_BUSY,
+    FILE_TOO_LARGE,
+    FILE_WRITE_FAILED,
+    FILENAME_UNSAFE,
+    SESSION_TOO_LARGE,
+    UPLOAD_INTERRUPTED,
+    ZIP_CORRUPT,
+    ZIP_DONE,
+    ZIP_ENCRYPTED,
+    ZIP_ERROR,
+    ZIP_LINK_ENTRY,
+    ZIP_PROGRESS,
+    ZIP_RATIO_TOO_HIGH,
+    ZIP_TOO_LARGE,
+    ZIP_TOO_MANY_ENTRIES,
+    ZIP_UNSAFE_ENTRY,
+    Answer,
+    ExchangeError,
+    progress,
+)
+
+logger = logging.getLogger(__name__)
+
+# Bytes read from the request and written to disk per call. 1 MiB: the benchmark (make bench)
+# showed no gain above it and a clear loss at 64 KiB (more Python-level calls per GiB); the
+# memory it costs is one buffer per request, whatever the file size.
+BLOCK_SIZE = 1024 * 1024
+
+# Most bytes of a refused request body still read and thrown away, so that 1C gets to read the
+# failure answer instead of a connection reset while it is still sending. Parts are file_limit
+# bytes; anything far larger is not worth receiving.
+DRAIN_LIMIT = 64 * 1024 * 1024
+
+# The first bytes of a zip archive (local file header). 1C chooses the archive's name, so archives
+# are recognised by content, not by extension (protocol.md §2.3).
+ZIP_MAGIC = b"PK\x03\x04"
+
+# Entries smaller than this are never refused for their compression ratio: a small file of
+# repeated text compresses a lot and cannot be a bomb.
+ZIP_RATIO_MIN_SIZE = 1024 * 1024
+
+# Names 1C never sends and that would be dangerous if the folder were ever served or executed:
+# scripts, server configuration, executables. Checked on every dot-separated part of the last
+# path component, so "x.php.jpg" (run as PHP by some Apache setups) is refused too.
+_FORBIDDEN_EXTENSIONS = frozenset(
+    {
+        "php", "php3", "php4", "php5", "php7", "php8", "phtml", "phar", "pht", "phps",
+        "py", "pyc", "pyo", "pl", "pm", "cgi", "fcgi", "sh", "bash", "zsh", "ksh", "csh",
+        "asp", "aspx", "asa", "ashx", "asmx", "cer", "jsp", "jspx", "shtml", "shtm",
+        "exe", "dll", "bat", "cmd", "com", "vbs", "ps1", "scr", "msi", "htaccess", "htpasswd",
+    }
+)  # fmt: skip
+_FORBIDDEN_NAMES = frozenset({"web.config", ".htaccess", ".htpasswd", ".user.ini", "php.ini"})
+_WINDOWS_ABSOLUTE = re.compile(r"^(?:[A-Za-z]:/|//)")
+# Bitrix strips these before anything else: "This check for 1c server on linux" (BX-CAT).
+_LINUX_TEMP_PREFIX = re.compile(r"^(?:/tmp/|/?upload/1c/webdata(?=/|$))")
+_MAX_NAME_LENGTH = 1024  # ExchangeFile.name
+_MAX_COMPONENT_BYTES = 255  # one path component on Linux file systems
+_IMAGES_FOLDER = "import_files"
+
+
+class UploadError(ExchangeError):
+    """An upload or an archive refused; the text tells 1C's operator why."""
+
+
+class UnsafeFileName(UploadError):
+    pass
+
+
+class ArchiveRefused(UploadError):
+    def __init__(self, detail: str) -> None:
+        super().__init__(f"{ZIP_ERROR} {detail}")
+
+
+def shown_name(name: str, limit: int = 200) -> str:
+    """A name for a message to 1C: one line, bounded length."""
+    flat = " ".join(name.split()) if any(ch in name for ch in "\r\n\t") else name
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+# --- names ----------------------------------------------------------------------------------
+
+
+def _check_components(parts: list[str], raw: str) -> str:
+    if not parts:
+        raise UnsafeFileName(FILENAME_UNSAFE.format(name=shown_name(raw)))
+    for part in parts:
+        if (
+            part.startswith(".")  # "..", ".htaccess", hidden files: never sent by 1C
+            or ":" in part  # drive letters and NTFS streams left inside the path
+            or len(part.encode("utf-8", "surrogatepass")) > _MAX_COMPONENT_BYTES
+            or part.lower() in _FORBIDDEN_NAMES
+        ):
+            raise UnsafeFileName(FILENAME_UNSAFE.format(name=shown_name(raw)))
+    last = parts[-1].lower()
+    if any(ext in _FORBIDDEN_EXTENSIONS for ext in last.split(".")[1:]):
+        raise UnsafeFileName(FILENAME_UNSAFE.format(name=shown_name(raw)))
+    name = "/".join(parts)
+    if len(name) > _MAX_NAME_LENGTH:
+        raise UnsafeFileName(FILENAME_UNSAFE.format(name=shown_name(raw)))
+    return name
+
+
+def _has_control_characters(name: str) -> bool:
+    return any(ord(ch) < 0x20 or ord(ch) == 0x7F or 0xD800 <= ord(ch) <= 0xDFFF for ch in name)
+
+
+def normalise_filename(raw: str) -> str:
+    """The relative path under the upload folder for a ``filename`` 1C sent, or UnsafeFileName.
+
+    Follows what Bitrix does with the names 1C really sends (protocol.md §2.3): a ``/tmp/`` or
+    ``upload/1c/webdata`` prefix is dropped, ``\\`` becomes ``/``, outer slashes are trimmed, and
+    ``import_files/…`` keeps its sub-folders. A Windows absolute path (``C:\\…\\v8_8789_c.xml``,
+    seen from 1C on Windows for sale files) is reduced to its name — or to ``import_files/…`` when
+    it runs through that folder. Refused: NUL and control characters, ``..`` and other dot names,
+    POSIX absolute paths that remain, script and server-config names, empty names.
+    """
+    name = raw.strip()
+    if not name or _has_control_characters(name):
+        raise UnsafeFileName(FILENAME_UNSAFE.format(name=shown_name(repr(raw))))
+    name = name.replace("\\", "/")
+    if _WINDOWS_ABSOLUTE.match(name):
+        parts = [p for p in name.split("/") if p]
+        parts = parts[parts.index(_IMAGES_FOLDER) :] if _IMAGES_FOLDER in parts[:-1] else parts[-1:]
+        if parts and re.fullmatch(r"[A-Za-z]:", parts[0]):  # "C:/" with nothing after it
+            parts = []
+    else:
+        stripped = _LINUX_TEMP_PREFIX.sub("", name, count=1)
+        if stripped == name and name.startswith("/"):  # an absolute path outside 1C's temp folders
+            raise UnsafeFileName(FILENAME_UNSAFE.format(name=shown_name(raw)))
+        parts = [p for p in stripped.split("/") if p and p != "."]
+    return _check_components(parts, raw)
+
+
+def normalise_archive_entry(raw: str) -> str:
+    """The relative path of an archive entry, or UnsafeFileName: stricter than upload names,
+    since inside an archive an absolute or drive path can only be an attempt to escape."""
+    name = raw.replace("\\", "/")
+    if not name.strip() or _has_control_characters(name) or name.startswith("/") or _WINDOWS_ABSOLUTE.match(name):
+        raise UnsafeFileName(FILENAME_UNSAFE.format(name=shown_name(raw)))
+    if re.match(r"^[A-Za-z]:", name):
+        raise UnsafeFileName(FILENAME_UNSAFE.format(name=shown_name(raw)))
+    parts = [p for p in name.split("/") if p and p != "."]
+    return _check_components(parts, raw)
+
+
+# --- folders --------------------------------------------------------------------------------
+
+
+def _private_mkdir(path: Path) -> None:
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+
+
+def session_upload_dir(session: ExchangeSession) -> Path:
+    """The folder the session's current uploads are in (the importer's ImportSession.base_dir)."""
+    data_dir = exchange_settings().data_dir
+    if session.upload_generation:
+        return data_dir / f"{session.id}.{session.upload_generation}"
+    return data_dir / str(session.id)
+
+
+def upload_path(session: ExchangeSession, name: str) -> Path:
+    """The absolute path of an upload; refuses anything that resolves outside the folder (a
+    symlink planted on the way included)."""
+    base = session_upload_dir(session)
+    _private_mkdir(base)
+    target = base / name
+    if not target.resolve().is_relative_to(base.resolve()) or target.resolve() == base.resolve():
+        raise UnsafeFileName(FILENAME_UNSAFE.format(name=shown_name(name)))
+    return target
+
+
+def _import_reads(session: ExchangeSession, folder: Path) -> bool:
+    """Whether an import that is pending or running may read files of this folder."""
+    return ImportSession.objects.filter(
+        Q(exchange_session=session) | Q(base_dir__in=[str(folder), str(folder.resolve())]),
+        status__in=ImportSession.ACTIVE_STATUSES,
+    ).exists()
+
+
+def upload_dir_reset(*, session: ExchangeSession) -> Path:
+    """Give the session an empty upload folder (``mode=init``), like Bitrix wiping its folder.
+
+    Files 1C sent before the new init must not be appended to (append semantics would corrupt
+    them, protocol.md §2.3). An import that is still running may be reading them, so the folder
+    is never emptied in place: it is moved aside to the trash (removed later by the cleanup task),
+    or, when an import of this session is pending or running, left alone and the session moves
+    on to a new folder generation.
+    """
+    conf = exchange_settings()
+    current = session_upload_dir(session)
+    has_files = current.exists() and any(current.iterdir())
+    if has_files or ExchangeFile.objects.filter(session=session).exists():
+        if _import_reads(session, current):
+            session.upload_generation += 1
+            ExchangeSession.objects.filter(pk=session.pk).update(upload_generation=session.upload_generation)
+            logger.info("init of session %s: import still reads %s, new folder generation", session.pk, current.name)
+        elif current.exists():
+            _private_mkdir(conf.trash_dir)
+            current.rename(conf.trash_dir / f"{current.name}-{uuid.uuid4().hex}")
+        ExchangeFile.objects.filter(session=session).delete()
+    folder = session_upload_dir(session)
+    _private_mkdir(folder)
+    return folder
+
+
+# --- locks ----------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def file_lock(target: Path, *, wait_seconds: float) -> Iterator[bool]:
+    """An exclusive lock on ``target`` shared by every process and thread; yields whether it was
+    taken within ``wait_seconds``.
+
+    ``flock`` on a lock file under .locks/. The lock file is removed when released so that they do
+    not pile up (one per image 1C sends); a waiter that then holds a lock on an unlinked file
+    notices the inode changed and tries again, which keeps the lock exclusive.
+    """
+    locks_dir = exchange_settings().locks_dir
+    _private_mkdir(locks_dir)
+    lock_path = locks_dir / (hashlib.sha256(str(target).encode("utf-8", "surrogatepass")).hexdigest() + ".lock")
+    deadline = time.monotonic() + wait_seconds
+    fd = -1
+    while True:
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            if time.monotonic() >= deadline:
+                yield False
+                return
+            time.sleep(0.05)
+            continue
+        try:
+            same = lock_path.stat().st_ino == os.fstat(fd).st_ino
+        except FileNotFoundError:
+            same = False
+        if same:
+            break
+        os.close(fd)
+    try:
+        yield True
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            lock_path.unlink()
+        os.close(fd)
+
+
+# --- streaming append -----------------------------------------------------------------------
+
+
+class Readable(Protocol):
+    def read(self, size: int = ..., /) -> bytes: ...
+
+
+class BodyReader:
+    """The request body, read in blocks, counting what was read.
+
+    ``length`` is the Content-Length, or None for a chunked body (read until it ends).
+    """
+
+    def __init__(self, stream: Readable, length: int | None) -> None:
+        self._stream = stream
+        self.length = length
+        self.consumed = 0
+
+    @property
+    def remaining(self) -> int | None:
+        return None if self.length is None else self.length - self.consumed
+
+    def read_block(self) -> bytes:
+        size = BLOCK_SIZE if self.length is None else min(BLOCK_SIZE, self.length - self.consumed)
+        if size <= 0:
+            return b""
+        try:
+            data = self._stream.read(size)
+        except Exception as exc:  # the client went away: a reset, a timeout, a short body
+            raise UploadError(UPLOAD_INTERRUPTED) from exc
+        self.consumed += len(data)
+        return data
+
+    def drain(self, limit: int = DRAIN_LIMIT) -> None:
+        """Read and drop what is left, up to ``limit`` bytes, ignoring transport errors."""
+        remaining = self.remaining
+        if remaining is not None and remaining > limit:
+            return
+        dropped = 0
+        with contextlib.suppress(UploadError):
+            while dropped < limit and (block := self.read_block()):
+                dropped += len(block)
+
+
+@dataclass(frozen=True, slots=True)
+class PartWritten:
+    file: ExchangeFile
+    path: Path
+    start: int
+    end: int
+
+
+def _write_all(fd: int, data: bytes | memoryview) -> None:
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]
+
+
+def _remove_upload(session: ExchangeSession, name: str, path: Path) -> None:
+    path.unlink(missing_ok=True)
+    ExchangeFile.objects.filter(session=session, name=name).delete()
+
+
+def _session_total(session: ExchangeSession) -> int:
+    return ExchangeFile.objects.filter(session=session).aggregate(total=Sum("size"))["total"] or 0
+
+
+def upload_append(*, session: ExchangeSession, name: str, body: BodyReader) -> PartWritten:
+    """Append one part of ``name`` (already normalised) from the request body.
+
+    A part is all or nothing: if the body breaks off, nothing of it stays and earlier parts are
+    kept, so 1C can send it again. Crossing EXCHANGE_MAX_FILE_SIZE or EXCHANGE_MAX_SESSION_SIZE
+    removes the whole file, since it can no longer be completed; other files are not touched.
+    """
+    from exchange.services import audit  # audit copies uploads; nothing else ties the two
+
+    conf = exchange_settings()
+    path = upload_path(session, name)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    with file_lock(path, wait_seconds=conf.upload_lock_wait_seconds) as locked:
+        if not locked:
+            raise UploadError(FILE_BUSY.format(name=shown_name(name)))
+        exchange_file, first_part = ExchangeFile.objects.get_or_create(session=session, name=name)
+        if first_part:
+            # A new upload starts a new file (a new inode, so an audit copy linked to an older
+            # file of that name stays as it was), even if one is there, say unpacked from an
+            # archive: 1C's appends only make sense on top of what this exchange sent.
+            path.unlink(missing_ok=True)
+        others = _session_total(session) - exchange_file.size
+
+        def refuse_if_too_large(size: int) -> None:
+            if size > conf.max_file_size:
+                raise UploadError(FILE_TOO_LARGE.format(name=shown_name(name), limit=conf.max_file_size))
+            if others + size > conf.max_session_size:
+                raise UploadError(SESSION_TOO_LARGE.format(name=shown_name(name), limit=conf.max_session_size))
+
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        try:
+            start = end = os.fstat(fd).st_size
+            head = b""
+            try:
+                if body.length is not None:
+                    refuse_if_too_large(start + body.length)
+                while block := body.read_block():
+                    if start == 0 and len(head) < len(ZIP_MAGIC):
+                        head += block[: len(ZIP_MAGIC) - len(head)]
+                    refuse_if_too_large(end + len(block))
+                    _write_all(fd, block)
+                    end += len(block)
+                if body.remaining:
+                    raise UploadError(UPLOAD_INTERRUPTED)
+            except UploadError as exc:
+                if exc.reason == UPLOAD_INTERRUPTED and not first_part:
+                    os.ftruncate(fd, start)  # the earlier parts stay; 1C sends this part again
+                else:
+                    _remove_upload(session, name, path)
+                raise
+            except BaseException as exc:
+                if first_part:
+                    _remove_upload(session, name, path)
+                else:
+                    os.ftruncate(fd, start)
+                if is_disk_full(exc):
+                    logger.error("disk full while writing %s of session %s", name, session.pk)
+                    raise UploadError(FILE_WRITE_FAILED.format(name=shown_name(name))) from exc
+                raise
+        finally:
+            os.close(fd)
+
+        is_archive = head == ZIP_MAGIC if start == 0 else exchange_file.is_archive
+        exchange_file.size, exchange_file.parts, exchange_file.is_archive = end, exchange_file.parts + 1, is_archive
+        ExchangeFile.objects.filter(pk=exchange_file.pk).update(
+            size=end, parts=exchange_file.parts, is_archive=is_archive, updated_at=timezone.now()
+        )
+        ExchangeSession.objects.filter(pk=session.pk).update(bytes_received=F("bytes_received") + (end - start))
+        part = PartWritten(file=exchange_file, path=path, start=start, end=end)
+        audit.audit_incoming_part(session=session, part=part)
+        return part
+
+
+# --- archives -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    info: zipfile.ZipInfo
+    name: str  # normalised relative path; for a folder, the folder
+    is_dir: bool
+
+
+def _entry_raw_name(info: zipfile.ZipInfo) -> str:
+    # Without the UTF-8 flag Python decodes names as cp437; archives made on Windows in Russia
+    # use cp866 for such names (ASCII names, the usual case, are the same in every one of them).
+    if info.flag_bits & 0x800 or info.filename.isascii():
+        return info.filename
+    raw = info.filename.encode("cp437")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("cp866")
+
+
+def _archive_entries(archive: zipfile.ZipFile, archive_name: str) -> list[_Entry]:
+    """Every entry, checked before anything is written: names, links, count, sizes, ratio."""
+    conf = exchange_settings()
+    infos = archive.infolist()
+    shown = shown_name(archive_name)
+    if len(infos) > conf.max_zip_entries:
+        raise ArchiveRefused(ZIP_TOO_MANY_ENTRIES.format(name=shown, limit=conf.max_zip_entries))
+    entries: list[_Entry] = []
+    total = 0
+    for info in infos:
+        raw = _entry_raw_name(info)
+        if info.flag_bits & 0x1:
+            raise ArchiveRefused(ZIP_ENCRYPTED.format(name=shown))
+        mode = info.external_attr >> 16
+        if stat.S_ISLNK(mode):
+            raise ArchiveRefused(ZIP_LINK_ENTRY.format(name=shown, entry=shown_name(raw)))
+        if stat.S_IFMT(mode) not in {0, stat.S_IFREG, stat.S_IFDIR}:  # devices, fifos, sockets
+            raise ArchiveRefused(ZIP_UNSAFE_ENTRY.format(name=shown, entry=shown_name(raw)))
+        try:
+            name = normalise_archive_entry(raw)
+        except UnsafeFileName:
+            raise ArchiveRefused(ZIP_UNSAFE_ENTRY.format(name=shown, entry=shown_name(raw))) from None
+        is_dir = info.is_dir()
+        if not is_dir and name == archive_name:  # would overwrite the archive while it is read
+            raise ArchiveRefused(ZIP_UNSAFE_ENTRY.format(name=shown, entry=shown_name(raw)))
+        if not is_dir:
+            total += info.file_size
+            if total > conf.max_unzipped_size:
+                raise ArchiveRefused(ZIP_TOO_LARGE.format(name=shown, limit=conf.max_unzipped_size))
+            if info.file_size > ZIP_RATIO_MIN_SIZE and info.file_size > max(info.compress_size, 1) * conf.max_zip_ratio:
+                raise ArchiveRefused(
+                    ZIP_RATIO_TOO_HIGH.format(name=shown, entry=shown_name(raw), limit=conf.max_zip_ratio)
+                )
+        entries.append(_Entry(info=info, name=name, is_dir=is_dir))
+    return entries
+
+
+def _extract_entry(archive: zipfile.ZipFile, entry: _Entry, target: Path, budget: int) -> int:
+    """Stream one entry to ``target`` through a temporary file; returns its size.
+
+    zipfile never yields more than the size the entry declares (and checks the CRC at the end),
+    so the declared sizes checked beforehand bound what lands on disk; ``budget`` is checked as
+    well in case that ever changes.
+    """
+    target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    temporary = target.parent / f".unzip-{uuid.uuid4().hex}.part"
+    written = 0
+    try:
+        with archive.open(entry.info) as source, temporary.open("wb") as sink:
+            while block := source.read(BLOCK_SIZE):
+                written += len(block)
+                if written > budget:
+                    raise zipfile.BadZipFile("entry larger than declared")
+                sink.write(block)
+        temporary.replace(target)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    return written
+
+
+def _unpack_archive(session: ExchangeSession, archive_file: ExchangeFile, deadline: float) -> bool:
+    """Unpack ``archive_file`` into the upload folder until done (True) or out of time (False)."""
+    conf = exchange_settings()
+    base = session_upload_dir(session)
+    path = upload_path(session, archive_file.name)
+    with file_lock(path, wait_seconds=0) as locked:
+        if not locked:  # another request is unpacking it right now
+            return False
+        archive_file.refresh_from_db()
+        if archive_file.unpacked_at is not None:
+            return True
+        try:
+            archive = zipfile.ZipFile(path)
+        except (zipfile.BadZipFile, zlib.error, EOFError, ValueError, OSError):
+            raise ArchiveRefused(ZIP_CORRUPT.format(name=shown_name(archive_file.name))) from None
+        with archive:
+            entries = _archive_entries(archive, archive_file.name)
+            position, unpacked = archive_file.unpack_position, archive_file.unpacked_size
+            try:
+                while position < len(entries):
+                    entry = entries[position]
+                    target = base / entry.name
+                    if not target.resolve().is_relative_to(base.resolve()):
+                        raise ArchiveRefused(
+                            ZIP_UNSAFE_ENTRY.format(name=shown_name(archive_file.name), entry=shown_name(entry.name))
+                        )
+                    if entry.is_dir:
+                        target.mkdir(mode=0o700, parents=True, exist_ok=True)
+                    else:
+                        unpacked += _extract_entry(archive, entry, target, conf.max_unzipped_size - unpacked)
+                    position += 1
+                    if time.monotonic() >= deadline and position < len(entries):
+                        break
+            except (zipfile.BadZipFile, zlib.error, EOFError, ValueError, NotImplementedError) as exc:
+                logger.warning("archive %s of session %s is corrupt: %s", archive_file.name, session.pk, exc)
+                _remove_unpacked(base, entries[: position + 1])
+                ExchangeFile.objects.filter(pk=archive_file.pk).update(unpack_position=0, unpacked_size=0)
+                raise ArchiveRefused(ZIP_CORRUPT.format(name=shown_name(archive_file.name))) from None
+            except ArchiveRefused:
+                _remove_unpacked(base, entries[:position])
+                ExchangeFile.objects.filter(pk=archive_file.pk).update(unpack_position=0, unpacked_size=0)
+                raise
+        done = position >= len(entries)
+        ExchangeFile.objects.filter(pk=archive_file.pk).update(
+            unpack_position=position, unpacked_size=unpacked, unpacked_at=timezone.now() if done else None
+        )
+        return done
+
+
+def _remove_unpacked(base: Path, entries: list[_Entry]) -> None:
+    for entry in entries:
+        if not entry.is_dir:
+            (base / entry.name).unlink(missing_ok=True)
+
+
+def archives_unpack_step(*, session: ExchangeSession) -> Answer | None:
+    """Unpack the session's archives before an import, a bounded time per request.
+
+    Like Bitrix (protocol.md §2.3): ``progress`` "Идет распаковка архива." while unpacking takes
+    more requests, then ``progress`` "Распаковка архива завершена." once, and None from then on,
+    so the import proceeds on the request 1C repeats.
+    """
+    pending = list(
+        ExchangeFile.objects.filter(session=session, is_archive=True, unpacked_at__isnull=True).order_by(
+            "created_at", "id"
+        )
+    )
+    if not pending:
+        return None
+    deadline = time.monotonic() + exchange_settings().unzip_step_seconds
+    for archive_file in pending:
+        if not _unpack_archive(session, archive_file, deadline):
+            return progress(ZIP_PROGRESS)
+    return progress(ZIP_DONE)
+
+
+def uploaded_file_path(*, session: ExchangeSession, name: str) -> Path | None:
+    """The path of an uploaded (or unpacked) regular file, or None when it is not there."""
+    path = upload_path(session, name)
+    return path if path.is_file() else None
+
+
+# --- cleanup --------------------------------------------------------------------------------
+
+
+def _remove_tree(path: Path) -> None:
+    def onerror(function: object, failed: str, exc_info: object) -> None:
+        logger.warning("could not remove %s during cleanup", failed)
+
+    shutil.rmtree(path, onerror=onerror)
+
+
+def uploads_remove_stale(*, now: datetime | None = None) -> int:
+    """Remove upload folders no exchange and no import needs any more; returns how many.
+
+    Kept: the current folder of each active session, and every folder a pending or running
+    import reads. Removed: folders of completed or expired sessions, earlier generations, folders
+    of sessions that no longer exist, everything in the trash, and lock files left by a crash.
+    """
+    conf = exchange_settings()
+    now = now or timezone.now()
+    if not conf.data_dir.exists():
+        return 0
+    active_imports = {
+        os.path.normpath(base)
+        for base in ImportSession.objects.filter(status__in=ImportSession.ACTIVE_STATUSES).values_list(
+            "base_dir", flat=True
+        )
+    }
+    live = {
+        str(session_id) if generation == 0 else f"{session_id}.{generation}"
+        for session_id, generation in ExchangeSession.objects.filter(status=ExchangeSession.Status.ACTIVE).values_list(
+            "id", "upload_generation"
+        )
+    }
+    removed = 0
+    for child in conf.data_dir.iterdir():
+        if not child.is_dir() or child.is_symlink():
+            continue
+        session_part = child.name.split(".", 1)[0]
+        try:
+            uuid.UUID(session_part)
+        except ValueError:
+            continue  # logs/, .locks/, .trash/ and anything not ours
+        if child.name in live or os.path.normpath(child) in active_imports or str(child.resolve()) in active_imports:
+            continue
+        _remove_tree(child)
+        removed += 1
+    if conf.trash_dir.exists():
+        for child in conf.trash_dir.iterdir():
+            if child.is_dir() and not child.is_symlink():
+                _remove_tree(child)
+            else:
+                child.unlink(missing_ok=True)
+            removed += 1
+    if conf.locks_dir.exists():
+        stale = (now - timedelta(days=1)).timestamp()
+        for child in conf.locks_dir.iterdir():
+            with contextlib.suppress(OSError):
+                if child.stat().st_mtime < stale:
+                    child.unlink()
+    return removed
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    return isinstance(exc, OSError) and exc.errno in {errno.ENOSPC, errno.EDQUOT}
