@@ -201,6 +201,10 @@ class BulkWriter:
         return len(batch)
 
     # --- implementation --------------------------------------------------------------------
+    def adapt(self, value: Any) -> Any:
+        """A Python value as this backend's driver takes it in a statement parameter."""
+        return self._adapt(value)
+
     def _adapt(self, value: Any) -> Any:
         if self.vendor == "postgresql":
             return value

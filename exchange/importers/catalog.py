@@ -31,6 +31,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
 from commerceml import records as cml
 from exchange.importers.bulk import BulkWriter, Table
@@ -473,7 +474,8 @@ class CatalogImporter:
             )
         }
         changed: list[cml.Product] = []
-        rows = []
+        rows: list[tuple[Any, ...]] = []
+        fresh: list[tuple[Any, ...]] = []
         for product in products:
             digest = _digest(product)
             before = existing.get(product.id)
@@ -490,8 +492,11 @@ class CatalogImporter:
             else:
                 counters.add("updated" if before else "created")
             changed.append(product)
-            rows.append(self._product_row(product, digest))
+            (rows if before else fresh).append(self._product_row(product, digest))
+        # New rows go straight in with COPY; only rows that exist take the merge path. No one
+        # else writes 1C products meanwhile: the import lock is held and onec_id is read-only.
         self.writer.upsert(PRODUCTS, rows)
+        self.writer.insert(PRODUCTS, fresh)
 
         pks = {onec_id: before.pk for onec_id, before in existing.items()}
         new_ids = [p.id for p in changed if p.id not in pks]
@@ -500,29 +505,6 @@ class CatalogImporter:
         if changed:
             self._write_product_values(changed, pks)
             self._write_product_images(changed, pks)
-            # Every product is sold through variants: a simple product's only variant has the
-            # product's own Ид, which is the offer Ид 1C sends for it (see catalog.models).
-            self.writer.insert_ignore(
-                VARIANTS,
-                [
-                    (
-                        p.id,
-                        pks[p.id],
-                        p.name[:1024],
-                        (p.article or "")[:255],
-                        (p.barcode or "")[:64],
-                        [],
-                        True,
-                        True,
-                        Decimal(0),
-                        "",
-                        "",
-                        "",
-                    )
-                    for p in changed
-                    if not p.deleted
-                ],
-            )
         self._advance("products", "Товары", len(products))
 
     def _write_product_values(self, products: list[cml.Product], pks: dict[str, int]) -> None:
@@ -613,7 +595,8 @@ class CatalogImporter:
                 "catalog_productvariant", _VARIANT_LOOKUP, "onec_id", [o.id for o in offers]
             )
         }
-        variant_rows = []
+        variant_rows: list[tuple[Any, ...]] = []
+        new_variant_rows: list[tuple[Any, ...]] = []
         accepted: list[cml.Offer] = []
         for offer in offers:
             product_pk = products.get(offer.product_id)
@@ -639,7 +622,7 @@ class CatalogImporter:
                 counters.unchanged += 1
                 continue
             counters.add("updated" if before else "created")
-            variant_rows.append(
+            (variant_rows if before else new_variant_rows).append(
                 (
                     offer.id,
                     product_pk,
@@ -656,6 +639,7 @@ class CatalogImporter:
                 )
             )
         self.writer.upsert(VARIANTS, variant_rows)
+        self.writer.insert(VARIANTS, new_variant_rows)
         missing = [o.id for o in accepted if o.id not in existing]
         for row in self.writer.select_in("catalog_productvariant", _VARIANT_LOOKUP, "onec_id", missing):
             existing[row[0]] = _variant(row, new=True)
@@ -761,6 +745,29 @@ class CatalogImporter:
             return
         marks = ", ".join(["%s"] * len(kept))
         self.writer.delete_in(table, "variant_id", variant_pks, where=f"{column} NOT IN ({marks})", params=sorted(kept))
+
+    # --- default variants ------------------------------------------------------------------
+    def create_missing_default_variants(self) -> int:
+        """Give every active 1C product without any variant its default variant, in one statement.
+
+        Every product is sold through variants: a simple product's only variant has the product's
+        own Ид, which is the offer Ид 1C sends for it (see catalog.models). The offer creates it
+        when it comes; this covers products whose offers have not come (yet).
+        """
+        qn = self.writer.connection.ops.quote_name
+        now = self.writer.adapt(timezone.now())
+        empty_list = "'[]'::jsonb" if self.writer.vendor == "postgresql" else "'[]'"
+        columns = ", ".join(qn(c) for c in (*VARIANT_COLUMNS, "created_at", "updated_at"))
+        with transaction.atomic(), self.writer.connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO catalog_productvariant ({columns}) "
+                f"SELECT p.onec_id, p.id, p.name, p.article, '', {empty_list}, TRUE, TRUE, 0, '', '', '', %s, %s "
+                "FROM catalog_product p WHERE p.onec_id IS NOT NULL AND p.is_active = TRUE "
+                "AND NOT EXISTS (SELECT 1 FROM catalog_productvariant v WHERE v.product_id = p.id) "
+                "AND NOT EXISTS (SELECT 1 FROM catalog_productvariant d WHERE d.onec_id = p.onec_id)",
+                [now, now],
+            )
+            return int(cursor.rowcount)
 
     # --- deactivation ----------------------------------------------------------------------
     def deactivate_missing_products(self, seen: set[int]) -> int:

@@ -372,7 +372,9 @@ def _fail_file(file: ImportFile, message: str) -> str:
 
 
 def _finish(import_session: ImportSession, importer: CatalogImporter, report: ImportReport) -> None:
-    """Deactivate what a full catalog / offers package of this exchange did not contain."""
+    """Default variants for products without offers; deactivate what a full catalog / offers
+    package of this exchange did not contain."""
+    importer.create_missing_default_variants()
     import_session.seen_products = importer.seen_products.pack()
     import_session.seen_variants = importer.seen_variants.pack()
     requested = ImportSession.objects.filter(pk=import_session.pk).values_list("deactivate_requested", flat=True)

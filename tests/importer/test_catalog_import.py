@@ -90,7 +90,24 @@ def test_characteristic_offers_become_variants_and_hide_the_default_one(run_impo
     assert variant.characteristics == [{"name": "Цвет", "value": "Бежевый"}]
     assert variant.is_active and not variant.is_default
     assert variant.prices.get(price_type__onec_id="db7b09f3-94c2-11e8-810b-0050569b5454").value == Decimal("10500")
-    assert not product.variants.get(is_default=True).is_active
+    assert not product.variants.filter(is_default=True, is_active=True).exists()
+
+
+def test_a_product_is_sellable_through_its_default_variant_until_characteristics_arrive(
+    run_import, tmp_path: Path
+) -> None:
+    folder = tmp_path / "x"
+    write(folder, "import.xml", import_xml([Prod("a")]))
+    run_import(folder, "import.xml")
+    default = ProductVariant.objects.get(onec_id="a")
+    assert default.is_default and default.is_active and default.product.onec_id == "a"
+
+    write(folder, "offers.xml", offers_xml([Offer("a#red", characteristics=[("Цвет", "Красный")])]))
+    run_import(folder, "offers.xml")
+
+    default.refresh_from_db()
+    assert not default.is_active
+    assert ProductVariant.objects.get(onec_id="a#red").is_active
 
 
 def test_3_1_split_files_import_in_dependency_order_whatever_order_they_come_in(run_import, tmp_path: Path) -> None:
