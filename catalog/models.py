@@ -13,12 +13,22 @@ their lines.
 
 from __future__ import annotations
 
+from typing import TypedDict
+
 from django.db import models
 
 from customers.roles import CustomerRole
 
-MONEY = {"max_digits": 18, "decimal_places": 4}
-QUANTITY = {"max_digits": 18, "decimal_places": 3}
+
+class DecimalSpec(TypedDict):
+    """max_digits/decimal_places of a DecimalField, typed so ``**MONEY`` type-checks."""
+
+    max_digits: int
+    decimal_places: int
+
+
+MONEY: DecimalSpec = {"max_digits": 18, "decimal_places": 4}
+QUANTITY: DecimalSpec = {"max_digits": 18, "decimal_places": 3}
 
 
 class TimestampedModel(models.Model):

@@ -8,9 +8,9 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 
-from catalog.models import MONEY, QUANTITY, PriceType, ProductVariant
+from catalog.models import MONEY, QUANTITY, DecimalSpec, PriceType, ProductVariant
 
-TOTAL = {"max_digits": 18, "decimal_places": 2}
+TOTAL: DecimalSpec = {"max_digits": 18, "decimal_places": 2}
 
 
 class OrderStatus(models.TextChoices):
