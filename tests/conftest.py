@@ -12,7 +12,7 @@ from tests.services import celery_worker_process, require_redis
 
 
 @pytest.fixture(autouse=True)
-def _private_dirs(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[None]:
+def _test_settings(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[None]:
     """Each test gets its own media and exchange folders, so files never leak between tests.
 
     Pure-Python tests (the CommerceML reader, the emulator) also run without the Django plugin.
@@ -21,6 +21,8 @@ def _private_dirs(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[No
         yield
         return
     django_settings = request.getfixturevalue("settings")
+    # Real password hashing costs ~0.4 s per user; tests check behaviour, not the hasher.
+    django_settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     django_settings.MEDIA_ROOT = tmp_path / "media"
     django_settings.EXCHANGE_DATA_DIR = tmp_path / "exchange"
     yield
