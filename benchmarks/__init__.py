@@ -1,0 +1,1 @@
+"""Benchmarks and test-data generators; they print figures and assert nothing."""

@@ -1,0 +1,117 @@
+"""Differences between CommerceML versions and producers, kept in one place.
+
+The reader matches local names only, so the namespace (none in 2.03–2.05, ``urn:1C.ru:
+commerceml_2`` in 2.07–2.10, ``urn:1C.ru:commerceml_210`` from some 2.08 producers,
+``urn:1C.ru:commerceml_3`` in 3.1) never matters (protocol.md §5.1). What does differ is
+decided by the functions below; each cites the evidence in ../shared/reference/protocol.md.
+"""
+
+from __future__ import annotations
+
+from commerceml.records import ProductUnit, Section, ValueType
+
+KNOWN_NAMESPACES = frozenset({"urn:1C.ru:commerceml_2", "urn:1C.ru:commerceml_210", "urn:1C.ru:commerceml_3"})
+
+ROOT = "КоммерческаяИнформация"
+
+# Root children that hold catalog data the reader turns into records.
+CATALOG_SECTIONS: dict[str, Section] = {
+    "Классификатор": Section.CLASSIFIER,
+    "Каталог": Section.CATALOG,
+    "ПакетПредложений": Section.OFFERS,
+    "ИзмененияПакетаПредложений": Section.OFFER_CHANGES,
+}
+# Root children that are CommerceML but not catalog data (orders, contragents): recognised by
+# detection, skipped (and cleared) by the catalog reader.
+OTHER_SECTIONS = frozenset({"Документ", "Контейнер", "Контрагенты"})
+
+# Children of a section that form its header; the first other child starts its content.
+HEADER_FIELDS = frozenset(
+    {
+        "Ид",
+        "Наименование",
+        "ИдКаталога",
+        "ИдКлассификатора",
+        "Владелец",
+        "СодержитТолькоИзменения",
+        "НомерВерсии",
+        "ПометкаУдаления",
+    }
+)
+
+VALUE_TYPES: dict[str, ValueType] = {
+    "Строка": ValueType.STRING,
+    "Число": ValueType.NUMBER,
+    "Время": ValueType.TIME,
+    "Справочник": ValueType.REFERENCE,
+}
+
+# Per-warehouse stock inside an offer: ``<Склад ИдСклада КоличествоНаСкладе/>`` in
+# ПакетПредложений but ``<Склады …/>`` in ИзмененияПакетаПредложений (XSD 2.08/2.10, protocol.md
+# §5.5); 3.1 rests___ files use ``Остатки/Остаток/Склад{Ид, Количество}`` instead, a 1C-Bitrix
+# module extension absent from the XSD.
+OFFER_STOCK_ELEMENTS = ("Склад", "Склады")
+OFFER_RESTS_ELEMENT = "Остатки"
+# ИзмененияПакетаПредложений may name the characteristic separately from the product Ид.
+OFFER_CHARACTERISTIC_ELEMENT = "ИдХарактеристики"
+
+DELETED_STATUS = "Удален"  # Товар/@Статус or <Статус> (XSD enum Новый, Изменен, Удален)
+
+
+def schema_major(schema_version: str | None) -> int | None:
+    """``"2.10"`` -> 2, ``"3.1"`` -> 3; None when absent or unreadable."""
+    if not schema_version:
+        return None
+    head = schema_version.strip().split(".", 1)[0]
+    return int(head) if head.isdigit() else None
+
+
+def default_changes_only(section: Section) -> bool:
+    """What a section without ``СодержитТолькоИзменения`` means.
+
+    A Каталог or ПакетПредложений without the flag is a full upload in classic exchanges
+    (protocol.md §5.3: "false" = full catalog, and 2.03–2.05 files often omit it); an
+    ИзмененияПакетаПредложений is update-only by definition (Bitrix imports it with
+    ``bUpdateOnly``, protocol.md §5.5).
+    """
+    return section is Section.OFFER_CHANGES
+
+
+def value_type(type_text: str | None, *, has_options: bool) -> ValueType:
+    """ТипЗначений -> ValueType. Unknown or absent types fall back to what the data shows:
+    a property with ВариантыЗначений is a reference, anything else a string."""
+    if type_text is not None:
+        known = VALUE_TYPES.get(type_text.strip())
+        if known is not None:
+            return known
+    return ValueType.REFERENCE if has_options else ValueType.STRING
+
+
+def base_unit(
+    *,
+    code: str | None,
+    text: str | None,
+    full_name: str | None,
+    intl_abbr: str | None,
+    short_name: str | None,
+    schema_version: str | None,
+) -> ProductUnit | None:
+    """Read БазоваяЕдиница.
+
+    2.x: ``<БазоваяЕдиница Код="796 " НаименованиеПолное="Штука" МеждународноеСокращение="PCE">
+    шт</БазоваяЕдиница>`` — the code is an attribute, sometimes with a trailing space
+    (protocol.md §4.12), and the text is the short name. 3.x: ``<БазоваяЕдиница>796
+    </БазоваяЕдиница>`` — the text is the code of a unit from ЕдиницыИзмерения (protocol.md §5.3).
+    A 2.x file without ``Код`` whose text is all digits is read the 3.x way too.
+    """
+    code = code.strip() or None if code is not None else None
+    text = text.strip() or None if text is not None else None
+    name = short_name.strip() or None if short_name is not None else None
+    if code is None and text is not None:
+        major = schema_major(schema_version)
+        if (major is not None and major >= 3) or text.isdigit():
+            code, text = text, None
+    name = name or text
+    if code is None and name is None and full_name is None and intl_abbr is None:
+        return None
+    return ProductUnit(code=code, name=name, full_name=full_name, intl_abbr=intl_abbr)
