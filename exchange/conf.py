@@ -11,6 +11,7 @@ to turn them in production; their defaults are here, next to the reason for the 
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, cast
@@ -73,11 +74,14 @@ def _is_within(path: Path, folder: Path) -> bool:
     return path.resolve().is_relative_to(folder.resolve())
 
 
-def _check_private(data_dir: Path) -> None:
+@functools.lru_cache(maxsize=16)
+def _check_private(data_dir: Path, served_roots: tuple[Path, ...]) -> None:
     # Uploads may hold anything 1C (or an attacker with its password) sent: they must never be
-    # reachable through the web server, so the folder may not sit under a served root.
-    for served in (settings.MEDIA_ROOT, settings.STATIC_ROOT):
-        if served and (_is_within(data_dir, Path(served)) or _is_within(Path(served), data_dir)):
+    # reachable through the web server, so the folder may not sit under a served root. Cached per
+    # combination of folders: resolving paths costs a system call per path component, and the
+    # settings object is built several times per request.
+    for served in served_roots:
+        if _is_within(data_dir, served) or _is_within(served, data_dir):
             raise ImproperlyConfigured(f"EXCHANGE_DATA_DIR ({data_dir}) must not overlap a served folder ({served})")
 
 
@@ -93,7 +97,7 @@ def exchange_settings() -> ExchangeSettings:
     if import_mode not in IMPORT_MODES:
         raise ImproperlyConfigured(f"EXCHANGE_IMPORT_MODE must be one of {IMPORT_MODES}, got {import_mode!r}")
     data_dir = Path(settings.EXCHANGE_DATA_DIR)
-    _check_private(data_dir)
+    _check_private(data_dir, tuple(Path(root) for root in (settings.MEDIA_ROOT, settings.STATIC_ROOT) if root))
     cookie_name = settings.EXCHANGE_COOKIE_NAME
     _check_cookie_name(cookie_name)
     return ExchangeSettings(

@@ -45,6 +45,9 @@ class ExchangeSession(models.Model):
     # A new init starts an empty upload folder; when an import still reads the old one, the new
     # folder gets the next generation number instead (exchange.services.uploads).
     upload_generation = models.PositiveIntegerField("поколение папки загрузки", default=0)
+    # Bytes of the files 1C uploaded into the current folder (EXCHANGE_MAX_SESSION_SIZE is checked
+    # against it without summing the files on every part); bytes_received counts every part ever.
+    upload_size = models.BigIntegerField("байт в папке загрузки", default=0)
 
     class Meta:
         verbose_name = "сеанс обмена"

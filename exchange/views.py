@@ -135,6 +135,10 @@ def _body_reader(request: HttpRequest) -> uploads.BodyReader:
     if not length and "chunked" in str(request.META.get("HTTP_TRANSFER_ENCODING", "")).lower():
         # Django reads no body without Content-Length; the server already decodes the chunks.
         return uploads.BodyReader(request.META["wsgi.input"], None)
+    if length > 0:
+        fast = uploads.GunicornSocketBodyReader.for_environ(request.META, length)
+        if fast is not None:
+            return fast
     return uploads.BodyReader(request, max(length, 0))
 
 
@@ -266,6 +270,7 @@ def _dispatch(exchange: _Exchange) -> Reply:
         cookie_value=request.COOKIES.get(exchange_settings().cookie_name),
         sessid=exchange.params.get("sessid"),
         claimed_username=credentials.username if credentials else None,
+        touch=exchange.mode != "file",  # an upload touches the session with its own update
     )
     exchange.user = exchange.session.user
     exchange.username = exchange.session.user.get_username()

@@ -12,18 +12,11 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.test import Client
 from django.test.client import Client as DjangoClient
-from pytest_django.fixtures import Settings as SettingsWrapper
 
 from customers.models import User
 
 PASSWORD = "Exchange-pass-2024"
 ENDPOINT = "/1c/exchange"
-
-
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings: SettingsWrapper) -> None:
-    # checkauth hashes a password per call; the default hasher would make the suite slow.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def make_exchange_user(email: str = "1c-exchange", password: str = PASSWORD, **extra: object) -> User:

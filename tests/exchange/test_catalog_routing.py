@@ -112,10 +112,3 @@ def test_complete_answered_with_progress_keeps_the_session_open(catalog: OneC, i
 
     assert_answer(catalog.get("complete"), "progress", "Идет импорт.")
     assert ExchangeSession.objects.get().status == ExchangeSession.Status.ACTIVE
-
-
-def test_the_placeholder_importer_answers_as_the_reference(catalog: OneC) -> None:
-    """Until the importer lands (its own issue) the route answers as Bitrix does."""
-    catalog.post_file("import.xml", b"<import/>")
-
-    assert catalog.import_file("import.xml").lines[0] in {"success", "progress"}

@@ -252,3 +252,24 @@ def test_the_view_never_reads_the_body_whole(catalog: OneC, monkeypatch) -> None
     monkeypatch.setattr(HttpRequest, "body", property(forbidden))
 
     assert_answer(catalog.post_file("import.xml", b"<xml/>"), "success")
+
+
+def test_the_session_limit_counts_the_current_folder_only(catalog: OneC, settings) -> None:
+    settings.EXCHANGE_MAX_SESSION_SIZE = 10_000
+    catalog.post_file("import.xml", b"i" * 8000)
+    catalog.init()  # the earlier files go away with their folder
+
+    assert_answer(catalog.post_file("import.xml", b"i" * 8000), "success")
+    session = session_of(catalog)
+    assert (session.upload_size, session.bytes_received) == (8000, 16_000)
+
+
+def test_a_removed_file_no_longer_counts_against_the_session_limit(catalog: OneC, settings) -> None:
+    settings.EXCHANGE_MAX_FILE_SIZE = 5000
+    settings.EXCHANGE_MAX_SESSION_SIZE = 10_000
+    catalog.post_file("offers.xml", b"o" * 4000)
+    catalog.post_file("offers.xml", b"o" * 4000)  # refused: the file is removed
+
+    assert_answer(catalog.post_file("import.xml", b"i" * 5000), "success")
+    assert_answer(catalog.post_file("prices.xml", b"p" * 5000), "success")
+    assert session_of(catalog).upload_size == 10_000
