@@ -54,6 +54,17 @@ class BulkWriter:
         self.vendor = self.connection.vendor
         self._staged: set[str] = set()
 
+    def relax_commit(self) -> None:
+        """Let this transaction's commit return before its WAL reaches the disk (PostgreSQL).
+
+        An import commits once per batch; waiting for every flush costs more than the batch's
+        own work on a slow disk. A server crash can lose the last batches, never corrupt them,
+        and the next import writes them again (their hashes will not match).
+        """
+        if self.vendor == "postgresql":
+            with self.connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit TO OFF")
+
     # --- reads -----------------------------------------------------------------------------
     def select_in(
         self, table: str, columns: Sequence[str], key_column: str, keys: Sequence[Any]

@@ -344,6 +344,7 @@ class CatalogImporter:
         if handler is None:
             return
         with transaction.atomic():
+            self.writer.relax_commit()
             handler(batch)
 
     def _advance(self, entity: str, label: str, count: int) -> None:
