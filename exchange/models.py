@@ -148,6 +148,9 @@ class ImportSession(models.Model):
     full_catalog = models.BooleanField("полная выгрузка каталога", default=False)
     full_offers = models.BooleanField("полная выгрузка предложений", default=False)
     deactivate_requested = models.BooleanField("запрошена деактивация", default=False)
+    # Row counts and latest updated_at of every catalog table when this import completed: a
+    # later import may skip a file identical to one of this import only while they still match.
+    catalog_state = models.JSONField(default=dict, blank=True, editable=False)
 
     class Meta:
         verbose_name = "импорт каталога"
@@ -187,6 +190,16 @@ class ImportFile(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     error_message = models.TextField(blank=True)
+    # Unchanged-file detection: the file's content digest, what it contained for deactivation
+    # (packed int64 primary keys, full-package flags), and the earlier import it was skipped for.
+    digest = models.CharField("контрольная сумма", max_length=64, blank=True, db_index=True)
+    seen_products = models.BinaryField(default=b"", editable=False)
+    seen_variants = models.BinaryField(default=b"", editable=False)
+    full_catalog = models.BooleanField(default=False)
+    full_offers = models.BooleanField(default=False)
+    reused_from = models.ForeignKey(
+        "self", verbose_name="не изменился с", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         verbose_name = "файл импорта"
