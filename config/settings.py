@@ -225,6 +225,11 @@ EXCHANGE_IMPORT_MODE = env_str(
 EXCHANGE_IMPORT_STALE_MINUTES = env_int(
     "EXCHANGE_IMPORT_STALE_MINUTES", 120, "An import without progress this long is marked failed."
 )
+EXCHANGE_IMPORT_SKIP_UNCHANGED_FILES = env_bool(
+    "EXCHANGE_IMPORT_SKIP_UNCHANGED_FILES",
+    True,
+    "Skip a file byte-identical to one already imported while the catalog is untouched since.",
+)
 EXCHANGE_AUTH_MAX_FAILURES = env_int(
     "EXCHANGE_AUTH_MAX_FAILURES", 5, "Failed checkauth attempts per address or user before throttling."
 )

@@ -46,6 +46,7 @@ class ExchangeSettings:
     session_idle_minutes: int
     import_mode: ImportMode
     import_stale_minutes: int
+    import_skip_unchanged_files: bool
     auth_max_failures: int
     auth_window_seconds: int
     log_retention_days: int
@@ -75,12 +76,13 @@ def _is_within(path: Path, folder: Path) -> bool:
 
 
 @functools.lru_cache(maxsize=16)
-def _check_private(data_dir: Path, served_roots: tuple[Path, ...]) -> None:
+def _check_private(data_dir: Path, served_roots: tuple[str, ...]) -> None:
     # Uploads may hold anything 1C (or an attacker with its password) sent: they must never be
     # reachable through the web server, so the folder may not sit under a served root. Cached per
     # combination of folders: resolving paths costs a system call per path component, and the
     # settings object is built several times per request.
-    for served in served_roots:
+    for root in served_roots:
+        served = Path(root)
         if _is_within(data_dir, served) or _is_within(served, data_dir):
             raise ImproperlyConfigured(f"EXCHANGE_DATA_DIR ({data_dir}) must not overlap a served folder ({served})")
 
@@ -97,7 +99,7 @@ def exchange_settings() -> ExchangeSettings:
     if import_mode not in IMPORT_MODES:
         raise ImproperlyConfigured(f"EXCHANGE_IMPORT_MODE must be one of {IMPORT_MODES}, got {import_mode!r}")
     data_dir = Path(settings.EXCHANGE_DATA_DIR)
-    _check_private(data_dir, tuple(Path(root) for root in (settings.MEDIA_ROOT, settings.STATIC_ROOT) if root))
+    _check_private(data_dir, tuple(str(root) for root in (settings.MEDIA_ROOT, settings.STATIC_ROOT) if root))
     cookie_name = settings.EXCHANGE_COOKIE_NAME
     _check_cookie_name(cookie_name)
     return ExchangeSettings(
@@ -112,6 +114,7 @@ def exchange_settings() -> ExchangeSettings:
         session_idle_minutes=int(settings.EXCHANGE_SESSION_IDLE_MINUTES),
         import_mode=cast(ImportMode, import_mode),
         import_stale_minutes=int(settings.EXCHANGE_IMPORT_STALE_MINUTES),
+        import_skip_unchanged_files=bool(settings.EXCHANGE_IMPORT_SKIP_UNCHANGED_FILES),
         auth_max_failures=int(settings.EXCHANGE_AUTH_MAX_FAILURES),
         auth_window_seconds=int(settings.EXCHANGE_AUTH_WINDOW_SECONDS),
         log_retention_days=int(settings.EXCHANGE_LOG_RETENTION_DAYS),

@@ -29,7 +29,9 @@ class ExchangeSession(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     key = models.CharField(max_length=64, unique=True, editable=False)
     csrf_token = models.CharField(max_length=64, editable=False)
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="пользователь", on_delete=models.PROTECT, related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="пользователь", on_delete=models.PROTECT, related_name="+"
+    )
     exchange_type = models.CharField("тип", max_length=16, choices=ExchangeType.choices)
     status = models.CharField("состояние", max_length=16, choices=Status.choices, default=Status.ACTIVE)
     remote_addr = models.GenericIPAddressField("адрес", null=True, blank=True)
@@ -125,7 +127,12 @@ class ImportSession(models.Model):
     status = models.CharField("состояние", max_length=16, choices=Status.choices, default=Status.PENDING, db_index=True)
     source = models.CharField("источник", max_length=16, choices=Source.choices, default=Source.EXCHANGE)
     exchange_session = models.ForeignKey(
-        ExchangeSession, verbose_name="сеанс обмена", null=True, blank=True, on_delete=models.SET_NULL, related_name="imports"
+        ExchangeSession,
+        verbose_name="сеанс обмена",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="imports",
     )
     base_dir = models.CharField("папка файлов", max_length=1024)
     created_at = models.DateTimeField("создан", auto_now_add=True)
@@ -216,7 +223,12 @@ class ExchangeRequestLog(models.Model):
 
     created_at = models.DateTimeField("время", auto_now_add=True, db_index=True)
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name="пользователь", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name="пользователь",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     username = models.CharField("логин", max_length=255, blank=True, db_index=True)
     remote_addr = models.GenericIPAddressField("адрес", null=True, blank=True, db_index=True)

@@ -247,6 +247,11 @@ class CatalogImporter:
         self.seen_variants = SeenSet()
         self.full_catalog = False
         self.full_offers = False
+        # The same, for the file being imported (kept on its ImportFile for later skips).
+        self.file_seen_products = SeenSet()
+        self.file_seen_variants = SeenSet()
+        self.file_full_catalog = False
+        self.file_full_offers = False
         self.units: dict[str, cml.Unit] = {}
         self._maps_loaded = False
         self.categories: dict[str, int] = {}
@@ -291,6 +296,9 @@ class CatalogImporter:
         self._file = file_label
         self._totals = totals
         self._done = {}
+        self.file_seen_products = SeenSet()
+        self.file_seen_variants = SeenSet()
+        self.file_full_catalog = self.file_full_offers = False
         try:
             for record in read_ahead(records):
                 kind = type(record)
@@ -319,9 +327,9 @@ class CatalogImporter:
         self._section = header
         if not header.changes_only:
             if header.section == cml.Section.CATALOG:
-                self.full_catalog = True
+                self.full_catalog = self.file_full_catalog = True
             elif header.section == cml.Section.OFFERS:
-                self.full_offers = True
+                self.full_offers = self.file_full_offers = True
 
     def _invalid(self, record: cml.InvalidElement) -> None:
         entity = {"Товар": "products", "Предложение": "offers", "Группа": "groups", "Свойство": "properties"}.get(
@@ -503,6 +511,7 @@ class CatalogImporter:
         new_ids = [p.id for p in changed if p.id not in pks]
         pks.update(dict(self.writer.select_in("catalog_product", ("onec_id", "id"), "onec_id", new_ids)))
         self.seen_products.add_many(pks.values())
+        self.file_seen_products.add_many(pks.values())
         if changed:
             self._write_product_values(changed, pks)
             self._write_product_images(changed, pks)
@@ -644,7 +653,9 @@ class CatalogImporter:
         missing = [o.id for o in accepted if o.id not in existing]
         for row in self.writer.select_in("catalog_productvariant", _VARIANT_LOOKUP, "onec_id", missing):
             existing[row[0]] = _variant(row, new=True)
-        self.seen_variants.add_many(existing[o.id].pk for o in accepted if o.id in existing)
+        seen = [existing[o.id].pk for o in accepted if o.id in existing]
+        self.seen_variants.add_many(seen)
+        self.file_seen_variants.add_many(seen)
 
         self._write_prices([o for o in accepted if o.has_prices], existing)
         self._write_stock([o for o in accepted if o.has_stock], existing)
@@ -747,6 +758,14 @@ class CatalogImporter:
         marks = ", ".join(["%s"] * len(kept))
         self.writer.delete_in(table, "variant_id", variant_pks, where=f"{column} NOT IN ({marks})", params=sorted(kept))
 
+    def adopt_file(self, *, seen_products: bytes, seen_variants: bytes, full_catalog: bool, full_offers: bool) -> None:
+        """Count an unchanged, skipped file as imported: what it contained still counts for
+        deactivation at the end of this import."""
+        self.seen_products.add_many(SeenSet.unpack(seen_products))
+        self.seen_variants.add_many(SeenSet.unpack(seen_variants))
+        self.full_catalog = self.full_catalog or full_catalog
+        self.full_offers = self.full_offers or full_offers
+
     # --- default variants ------------------------------------------------------------------
     def create_missing_default_variants(self) -> int:
         """Give every active 1C product without any variant its default variant, in one statement.
@@ -800,6 +819,49 @@ class CatalogImporter:
                 )
         self.report.entity("offers").deactivated += len(missing)
         return len(missing)
+
+
+# Tables whose state decides whether a file identical to an earlier one may be skipped: any
+# write (import, admin, deactivation) moves their latest updated_at or their row count.
+STATE_TABLES = (
+    ("catalog_category", True),
+    ("catalog_property", True),
+    ("catalog_propertyvalue", False),
+    ("catalog_pricetype", True),
+    ("catalog_warehouse", True),
+    ("catalog_product", True),
+    ("catalog_productpropertyvalue", False),
+    ("catalog_productimage", True),
+    ("catalog_productvariant", True),
+    ("catalog_price", True),
+    ("catalog_stock", True),
+)
+
+
+def catalog_state() -> dict[str, list[str | int | None]]:
+    """Row count and latest updated_at per catalog table, in one statement."""
+    from django.db import connection
+
+    parts = [
+        f"SELECT '{table}', COUNT(*), {'MAX(updated_at)' if stamped else 'NULL'} FROM {table}"
+        for table, stamped in STATE_TABLES
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(parts))
+        rows = cursor.fetchall()
+    return {
+        table: [int(count), latest.isoformat() if hasattr(latest, "isoformat") else latest]
+        for table, count, latest in rows
+    }
+
+
+def file_digest(path: Path) -> str:
+    """BLAKE2b of the file's bytes, read in 1 MiB blocks (about 1 s per GB here)."""
+    digest = hashlib.blake2b(digest_size=32)
+    with path.open("rb") as stream:
+        while block := stream.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def _clean_image_path(path: str) -> str:

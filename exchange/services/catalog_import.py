@@ -29,7 +29,7 @@ from commerceml.errors import CommerceMLError
 from commerceml.reader import iter_records
 from commerceml.scan import count_elements
 from exchange.conf import exchange_settings
-from exchange.importers.catalog import CatalogImporter, SeenSet
+from exchange.importers.catalog import CatalogImporter, SeenSet, catalog_state, file_digest
 from exchange.importers.report import ImportReport
 from exchange.models import ExchangeSession, ExchangeType, ImportFile, ImportSession
 from exchange.protocol import IMPORT_ALREADY_RUNNING, Answer, ExchangeError, failure, progress, success
@@ -349,18 +349,77 @@ def _import_file(importer: CatalogImporter, import_session: ImportSession, file:
         file.finished_at = timezone.now()
         file.save(update_fields=["status", "finished_at"])
         return ""
-    try:
-        importer.import_records(
-            iter_records(path, on_invalid="yield"), file_label=file.name, totals=count_elements(path)
+    file.digest = file_digest(path)
+    earlier = _unchanged_since(file, import_session)
+    if earlier is not None:
+        importer.adopt_file(
+            seen_products=bytes(earlier.seen_products),
+            seen_variants=bytes(earlier.seen_variants),
+            full_catalog=earlier.full_catalog,
+            full_offers=earlier.full_offers,
         )
-    except CommerceMLError as exc:
-        exc.file = file.name  # the name 1C knows, not our folder layout
-        return _fail_file(file, str(exc))
-    tracker.file_done(file.name)
+        tracker.finished_lines.append(
+            f"{file.name}: не изменился с импорта #{earlier.import_session_id} при неизменном каталоге, пропущен"
+        )
+        file.reused_from = earlier
+        file.seen_products, file.seen_variants = earlier.seen_products, earlier.seen_variants
+        file.full_catalog, file.full_offers = earlier.full_catalog, earlier.full_offers
+    else:
+        try:
+            importer.import_records(
+                iter_records(path, on_invalid="yield"), file_label=file.name, totals=count_elements(path)
+            )
+        except CommerceMLError as exc:
+            exc.file = file.name  # the name 1C knows, not our folder layout
+            return _fail_file(file, str(exc))
+        tracker.file_done(file.name)
+        file.seen_products = importer.file_seen_products.pack()
+        file.seen_variants = importer.file_seen_variants.pack()
+        file.full_catalog, file.full_offers = importer.file_full_catalog, importer.file_full_offers
     file.status = ImportFile.Status.DONE
     file.finished_at = timezone.now()
-    file.save(update_fields=["status", "finished_at"])
+    file.save(
+        update_fields=[
+            "status",
+            "finished_at",
+            "digest",
+            "reused_from",
+            "seen_products",
+            "seen_variants",
+            "full_catalog",
+            "full_offers",
+        ]
+    )
     return ""
+
+
+def _unchanged_since(file: ImportFile, import_session: ImportSession) -> ImportFile | None:
+    """An earlier import of the very same bytes, if nothing in the catalog changed since it ended.
+
+    Re-importing such a file would only confirm every row (1C resends full, unchanged catalogs
+    every few minutes); the catalog state recorded when that import completed must equal the
+    current one, so an admin edit, another import or a deactivation in between forces a real
+    import.
+    """
+    if not exchange_settings().import_skip_unchanged_files:
+        return None
+    candidates = list(
+        ImportFile.objects.filter(
+            digest=file.digest,
+            status=ImportFile.Status.DONE,
+            import_session__status=ImportSession.Status.COMPLETED,
+        )
+        .exclude(import_session=import_session)
+        .select_related("import_session")
+        .order_by("-import_session__finished_at")[:5]
+    )
+    if not candidates:
+        return None
+    current = catalog_state()
+    for candidate in candidates:
+        if candidate.import_session.catalog_state == current:
+            return candidate
+    return None
 
 
 def _fail_file(file: ImportFile, message: str) -> str:
@@ -420,6 +479,7 @@ def _close(
             # Files never reached stay visible as not processed, not as pending work.
             _pending_files(import_session).update(status=ImportFile.Status.SKIPPED)
         ImportSession.objects.filter(pk=import_session.pk).update(
+            catalog_state={} if failed else catalog_state(),
             status=ImportSession.Status.FAILED if failed else ImportSession.Status.COMPLETED,
             finished_at=now,
             heartbeat_at=now,
