@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 from django.db import IntegrityError, transaction
@@ -26,7 +26,9 @@ from django.utils import timezone
 
 from commerceml.detect import detect_file_kind, import_rank
 from commerceml.errors import CommerceMLError
+from commerceml.pipe import iter_records_in_subprocess
 from commerceml.reader import iter_records
+from commerceml.records import Record
 from commerceml.scan import count_elements
 from exchange.conf import exchange_settings
 from exchange.importers.catalog import CatalogImporter, SeenSet, catalog_state, file_digest
@@ -366,9 +368,7 @@ def _import_file(importer: CatalogImporter, import_session: ImportSession, file:
         file.full_catalog, file.full_offers = earlier.full_catalog, earlier.full_offers
     else:
         try:
-            importer.import_records(
-                iter_records(path, on_invalid="yield"), file_label=file.name, totals=count_elements(path)
-            )
+            importer.import_records(_records(path), file_label=file.name, totals=count_elements(path, file.kind))
         except CommerceMLError as exc:
             exc.file = file.name  # the name 1C knows, not our folder layout
             return _fail_file(file, str(exc))
@@ -391,6 +391,17 @@ def _import_file(importer: CatalogImporter, import_session: ImportSession, file:
         ]
     )
     return ""
+
+
+# Files at least this big are parsed in a child process (commerceml.pipe) so that parsing runs on
+# the other core while this process writes; for small files starting a process costs more.
+SUBPROCESS_MIN_BYTES = 4 * 1024 * 1024
+
+
+def _records(path: Path) -> Iterator[Record]:
+    if path.stat().st_size >= SUBPROCESS_MIN_BYTES:
+        return iter_records_in_subprocess(path, on_invalid="yield")
+    return iter_records(path, on_invalid="yield")
 
 
 def _unchanged_since(file: ImportFile, import_session: ImportSession) -> ImportFile | None:

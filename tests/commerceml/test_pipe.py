@@ -1,0 +1,52 @@
+"""Records read in a child process are the same records, errors included, in the same order."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import psutil
+import pytest
+
+from commerceml.errors import CommerceMLSyntaxError
+from commerceml.pipe import iter_records_in_subprocess
+from commerceml.reader import iter_records
+
+DATA = Path(__file__).resolve().parents[1] / "data" / "cml"
+
+
+def test_the_child_process_yields_exactly_what_the_reader_yields() -> None:
+    path = DATA / "cml207-dobromyslov" / "offers0_1.xml"
+
+    assert list(iter_records_in_subprocess(path)) == list(iter_records(path))
+
+
+def test_a_broken_file_raises_the_readers_error_after_the_records_before_it(tmp_path: Path) -> None:
+    source = (DATA / "cml207-dobromyslov" / "import0_1.xml").read_bytes()
+    broken = tmp_path / "import.xml"
+    broken.write_bytes(source[: len(source) // 2])
+    expected = []
+    with pytest.raises(CommerceMLSyntaxError) as direct:
+        for record in iter_records(broken):
+            expected.append(record)
+
+    got = []
+    with pytest.raises(CommerceMLSyntaxError) as piped:
+        for record in iter_records_in_subprocess(broken):
+            got.append(record)
+
+    assert got == expected and len(got) > 0
+    assert piped.value.line == direct.value.line
+
+
+def _pipe_children() -> list[psutil.Process]:
+    return [c for c in psutil.Process().children() if "commerceml.pipe" in " ".join(c.cmdline())]
+
+
+def test_stopping_early_ends_the_child_process() -> None:
+    records = iter_records_in_subprocess(DATA / "cml207-dobromyslov" / "import0_1.xml")
+    next(records)
+    assert len(_pipe_children()) == 1
+
+    records.close()  # must not hang or leave a process behind
+
+    assert _pipe_children() == []

@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from benchmarks.generate_catalog import generate_catalog
+from catalog.models import Price
+from exchange.models import ImportSession
+from exchange.services import catalog_import
+
+pytestmark = pytest.mark.django_db
+
+
+def test_big_files_are_parsed_in_a_child_process_with_the_same_result(
+    run_import, tmp_path: Path, monkeypatch, settings
+) -> None:
+    settings.EXCHANGE_IMPORT_SKIP_UNCHANGED_FILES = False  # same bytes twice: parse them both times
+    generate_catalog(tmp_path / "in-process", products=40, seed=9)
+    generate_catalog(tmp_path / "child", products=40, seed=9)
+    run_import(tmp_path / "in-process")
+    expected = sorted(Price.objects.values_list("variant__onec_id", "price_type__onec_id", "value"))
+
+    monkeypatch.setattr(catalog_import, "SUBPROCESS_MIN_BYTES", 0)
+    spawned = []
+    original = catalog_import.iter_records_in_subprocess
+    monkeypatch.setattr(
+        catalog_import, "iter_records_in_subprocess", lambda path, **kw: spawned.append(path) or original(path, **kw)
+    )
+    result = run_import(tmp_path / "child")
+
+    assert result.status == ImportSession.Status.COMPLETED, result.error_message
+    assert len(spawned) == 2
+    assert result.counters["products"] == {**result.counters["products"], "unchanged": 40, "created": 0}
+    assert sorted(Price.objects.values_list("variant__onec_id", "price_type__onec_id", "value")) == expected
