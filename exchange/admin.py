@@ -8,6 +8,7 @@ from typing import Any
 from django.contrib import admin
 from django.db.models import Model
 from django.http import HttpRequest
+from django.utils.html import format_html, format_html_join
 
 from exchange.models import (
     ExchangeFile,
@@ -128,29 +129,46 @@ class ExchangeRequestLogAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 class ImportFileInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = ImportFile
     extra = 0
-    fields = ("rank", "name", "kind", "status", "started_at", "finished_at", "error_message")
+    fields = ("rank", "name", "kind", "status", "started_at", "finished_at", "reused_from", "error_message")
     readonly_fields = fields
+
+
+def _progress_bar(item: ImportSession) -> str:
+    if item.status == ImportSession.Status.COMPLETED:
+        done, total = 1, 1
+    else:
+        done, total = item.progress_done, item.progress_total
+    if not total:
+        return format_html("<span>{}</span>", item.stage or "—")
+    percent = min(100, round(100 * done / total))
+    return format_html(
+        '<progress value="{}" max="100" style="width:10em"></progress> {}%<br><small>{}</small>',
+        percent,
+        percent,
+        item.stage,
+    )
 
 
 @admin.register(ImportSession)
 class ImportSessionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ("id", "kind", "status", "source", "stage", "created_at", "started_at", "finished_at")
+    list_display = ("id", "status", "progress", "source", "exchange_session", "created_at", "finished_at")
     list_filter = ("kind", "status", "source", "created_at")
     search_fields = ("id", "stage", "error_message", "report")
     date_hierarchy = "created_at"
     fields = (
         "kind",
         "status",
+        "progress",
         "source",
         "exchange_session",
         "base_dir",
-        "stage",
-        "progress_done",
-        "progress_total",
-        "counters",
-        "report",
-        "errors",
+        "counters_table",
+        "report_text",
         "error_message",
+        "issues_table",
+        "full_catalog",
+        "full_offers",
+        "deactivate_requested",
         "created_at",
         "started_at",
         "heartbeat_at",
@@ -159,3 +177,42 @@ class ImportSessionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     )
     readonly_fields = fields
     inlines = (ImportFileInline,)
+
+    @admin.display(description="ход импорта")
+    def progress(self, item: ImportSession) -> str:
+        return _progress_bar(item)
+
+    @admin.display(description="счётчики")
+    def counters_table(self, item: ImportSession) -> str:
+        from exchange.importers.report import ENTITY_LABELS
+
+        columns = ("created", "updated", "unchanged", "deactivated", "skipped", "errors")
+        titles = ("создано", "изменено", "без изменений", "деактивировано", "пропущено", "ошибок")
+        rows = format_html_join(
+            "",
+            "<tr><th>{}</th>" + "<td>{}</td>" * len(columns) + "</tr>",
+            (
+                (ENTITY_LABELS.get(name, name), *(counts.get(column, 0) for column in columns))
+                for name, counts in (item.counters or {}).items()
+            ),
+        )
+        header = format_html_join("", "<th>{}</th>", ((title,) for title in titles))
+        return format_html("<table><tr><th></th>{}</tr>{}</table>", header, rows)
+
+    @admin.display(description="отчёт")
+    def report_text(self, item: ImportSession) -> str:
+        return format_html("<pre style='white-space:pre-wrap'>{}</pre>", item.report)
+
+    @admin.display(description="замечания по элементам (первые 200)")
+    def issues_table(self, item: ImportSession) -> str:
+        issues = (item.errors or [])[:200]
+        if not issues:
+            return "—"
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            ((i.get("level"), i.get("file"), i.get("line") or "", i.get("id") or "", i.get("reason")) for i in issues),
+        )
+        return format_html(
+            "<table><tr><th>уровень</th><th>файл</th><th>строка</th><th>Ид</th><th>причина</th></tr>{}</table>", rows
+        )
