@@ -8,6 +8,7 @@ instead, so CI can never pass by skipping.
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -88,11 +89,15 @@ def process_env(**extra: str) -> dict[str, str]:
 
 
 @contextmanager
-def celery_worker_process(log_path: Path, **env: str) -> Iterator[subprocess.Popen[bytes]]:
+def celery_worker_process(
+    log_path: Path, *, queues: str | None = None, **env: str
+) -> Iterator[subprocess.Popen[bytes]]:
     """A real `celery worker` in its own process, consuming from the configured broker."""
     from config.celery import app
 
     app.control.purge()
+    queue_args = ["-Q", queues] if queues else []
+    name = f"test-{os.getpid()}-{queues or 'default'}@{socket.gethostname()}"
     with log_path.open("wb") as log:
         proc = subprocess.Popen(
             [
@@ -108,8 +113,9 @@ def celery_worker_process(log_path: Path, **env: str) -> Iterator[subprocess.Pop
                 "1",
                 "--without-gossip",
                 "--without-mingle",
+                *queue_args,
                 "-n",
-                f"test-{os.getpid()}@%h",
+                name,
             ],
             cwd=ROOT,
             env=process_env(**env),
@@ -121,7 +127,7 @@ def celery_worker_process(log_path: Path, **env: str) -> Iterator[subprocess.Pop
         while time.monotonic() < deadline:
             if proc.poll() is not None:
                 raise RuntimeError(f"worker exited early:\n{log_path.read_text()[-4000:]}")
-            if app.control.ping(timeout=0.5):
+            if app.control.ping(destination=[name], timeout=0.5):
                 break
         else:
             raise RuntimeError(f"worker did not answer ping:\n{log_path.read_text()[-4000:]}")
