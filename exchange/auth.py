@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from django.contrib.auth import authenticate
 from django.contrib.auth.models import Permission
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -94,22 +94,11 @@ def basic_credentials(meta: dict[str, Any]) -> Credentials | None:
     return None
 
 
-def may_exchange_subquery(user_ref: str = "user") -> Exists:
-    """Whether the user at ``OuterRef(user_ref)`` holds the exchange permission, directly or
-    through a group: what ``has_perm`` answers for the model backend, as part of another query."""
-    app_label, codename = EXCHANGE_PERMISSION.split(".")
-    return Exists(
-        Permission.objects.filter(
-            Q(user=OuterRef(user_ref)) | Q(group__user=OuterRef(user_ref)),
-            content_type__app_label=app_label,
-            codename=codename,
-        )
-    )
-
-
 def user_can_exchange(user: Any) -> bool:
-    """``user.has_perm(EXCHANGE_PERMISSION)`` for the model backend, in one query instead of
-    two: it runs on every request of an exchange (a permission revoked mid-exchange stops it)."""
+    """``user.has_perm(EXCHANGE_PERMISSION)`` for the model backend, in one small query instead
+    of two: it runs on every request of an exchange (a permission revoked mid-exchange stops it).
+    Measured: cheaper than an Exists() annotation on the session lookup, whose compilation alone
+    costs more than this query."""
     if user is None or not user.is_active:
         return False
     if user.is_superuser:

@@ -87,6 +87,7 @@ def _check_private(data_dir: Path, served_roots: tuple[str, ...]) -> None:
             raise ImproperlyConfigured(f"EXCHANGE_DATA_DIR ({data_dir}) must not overlap a served folder ({served})")
 
 
+@functools.lru_cache(maxsize=16)
 def _check_cookie_name(name: str) -> None:
     # 1C sends back "Cookie: <name>=<value>" verbatim; a dot or separator in the name is known to
     # break some setups (protocol.md §1.3), so only a plain token is allowed.

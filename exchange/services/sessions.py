@@ -17,7 +17,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
-from exchange.auth import AuthFailed, may_exchange_subquery
+from exchange.auth import AuthFailed, user_can_exchange
 from exchange.conf import exchange_settings
 from exchange.models import ExchangeSession, ExchangeType
 from exchange.protocol import (
@@ -107,7 +107,7 @@ def session_resolve(
     check); without a cookie — setups that lose cookies — a matching sessid alone is accepted.
     """
     session: ExchangeSession | None
-    sessions = ExchangeSession.objects.select_related("user").annotate(user_may_exchange=may_exchange_subquery())
+    sessions = ExchangeSession.objects.select_related("user")
     if cookie_value:
         session = sessions.filter(key=_token(cookie_value) or "").first()
         if session is None:
@@ -135,9 +135,7 @@ def session_resolve(
         if session.status != ExchangeSession.Status.EXPIRED:
             ExchangeSession.objects.filter(pk=session.pk).update(status=ExchangeSession.Status.EXPIRED)
         raise SessionRefused(SESSION_EXPIRED)
-    user = session.user
-    # Deactivated or permission revoked since checkauth; the permission came with the session.
-    if not (user.is_active and (user.is_superuser or session.user_may_exchange)):
+    if not user_can_exchange(session.user):  # deactivated or permission revoked since checkauth
         raise AuthFailed()
     if touch:
         ExchangeSession.objects.filter(pk=session.pk).update(last_seen_at=now)

@@ -37,6 +37,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
+from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -66,9 +67,10 @@ from exchange.protocol import (
 
 logger = logging.getLogger(__name__)
 
-# Bytes read from the request and written to disk per call. 1 MiB: the benchmark (make bench)
-# showed no gain above it and a clear loss at 64 KiB (more Python-level calls per GiB); the
-# memory it costs is one buffer per request, whatever the file size.
+# Bytes read from the request and written to disk per call: one reused buffer per request,
+# whatever the file size. 1 MiB makes 1024 write calls per GiB, whose Python overhead is lost in
+# the copying; the bare recv+write app of benchmarks/bench_upload.py reaches 0.87 of the disk
+# loop's rate with it.
 BLOCK_SIZE = 1024 * 1024
 
 # Most bytes of a refused request body still read and thrown away, so that 1C gets to read the
@@ -355,11 +357,12 @@ class BodyReader:
 class GunicornSocketBodyReader(BodyReader):
     """The body read straight from gunicorn's client socket with ``recv_into``.
 
-    Measured with benchmarks/bench_upload.py on the 2-core benchmark machine: reading through
-    ``wsgi.input`` (gunicorn's Body -> Unreader, a fresh bytes object and several copies per
-    block) received about 200-260 MB/s, ``recv_into`` one reused buffer 700-1000 MB/s — the
-    difference between missing and meeting the upload goal. Only used when gunicorn's reader is
-    in the state this relies on (see ``for_environ``); anything else takes the portable path.
+    Measured with benchmarks/bench_upload.py on the 2-core benchmark machine (1 GiB in 64 MiB
+    parts): reading through ``wsgi.input`` (gunicorn's Body -> Unreader: a fresh bytes object and
+    several copies per block) gave the endpoint 458 MB/s, ``recv_into`` one reused buffer 1634
+    MB/s — the difference between missing and meeting the upload goal. Only used when gunicorn's
+    reader is in the state this relies on (see ``for_environ``); anything else (another server,
+    Django's test client) takes the portable path, which the tests cover.
     """
 
     def __init__(self, sock: socket.socket, length: int, reader: Any, prefix: bytes) -> None:
@@ -491,16 +494,18 @@ def upload_append(*, session: ExchangeSession, name: str, body: BodyReader) -> P
 
         is_archive = head == ZIP_MAGIC if start == 0 else exchange_file.is_archive
         exchange_file.size, exchange_file.parts, exchange_file.is_archive = end, exchange_file.parts + 1, is_archive
-        ExchangeFile.objects.filter(pk=exchange_file.pk).update(
-            size=end, parts=exchange_file.parts, is_archive=is_archive, updated_at=timezone.now()
-        )
-        # The session's part of the bookkeeping in one statement, its touch included (the view
-        # resolved the session without touching it).
-        ExchangeSession.objects.filter(pk=session.pk).update(
-            bytes_received=F("bytes_received") + (end - start),
-            upload_size=F("upload_size") + (end - start),
-            last_seen_at=timezone.now(),
-        )
+        now = timezone.now()
+        # One transaction for the part's bookkeeping (one commit per part, not two); the session's
+        # touch goes with it, as the view resolved the session without touching it.
+        with transaction.atomic():
+            ExchangeFile.objects.filter(pk=exchange_file.pk).update(
+                size=end, parts=exchange_file.parts, is_archive=is_archive, updated_at=now
+            )
+            ExchangeSession.objects.filter(pk=session.pk).update(
+                bytes_received=F("bytes_received") + (end - start),
+                upload_size=F("upload_size") + (end - start),
+                last_seen_at=now,
+            )
         part = PartWritten(file=exchange_file, path=path, start=start, end=end)
         audit.audit_incoming_part(session=session, part=part)
         return part
