@@ -62,7 +62,9 @@ class User(AbstractUser):
     inn = models.CharField("ИНН", max_length=12, blank=True, db_index=True)
     kpp = models.CharField("КПП", max_length=9, blank=True)
     phone = models.CharField("телефон", max_length=32, blank=True, help_text="E.164, например +79991234567")
-    role = models.CharField("роль (ценовая группа)", max_length=20, choices=CustomerRole.choices, default=CustomerRole.RETAIL)
+    role = models.CharField(
+        "роль (ценовая группа)", max_length=20, choices=CustomerRole.choices, default=CustomerRole.RETAIL
+    )
 
     # Synchronisation with 1C (the customer sync fills these; the shop only reads them).
     onec_id = models.CharField("Ид в 1С", max_length=255, unique=True, null=True, blank=True)

@@ -40,10 +40,7 @@ def _print_record(record: ExchangeRecord) -> None:
     else:
         answer, detail = record.first_line, record.detail
     subject = f" {record.filename}" if record.filename else ""
-    line = (
-        f"{record.method:<4} {record.mode:<10}{subject}  ->  {status} {answer}"
-        f"  ({record.elapsed * 1000:.0f} ms)"
-    )
+    line = f"{record.method:<4} {record.mode:<10}{subject}  ->  {status} {answer}  ({record.elapsed * 1000:.0f} ms)"
     if detail:
         line += f"  {detail.splitlines()[0]}"
     print(line, flush=True)
@@ -59,20 +56,12 @@ def _print_summary(report: ExchangeReport) -> None:
 
 
 def _add_common_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--url", required=True, help="exchange script URL, e.g. http://host/1c/exchange"
-    )
-    parser.add_argument(
-        "--user", required=True, help="exchange user name (HTTP Basic on checkauth)"
-    )
+    parser.add_argument("--url", required=True, help="exchange script URL, e.g. http://host/1c/exchange")
+    parser.add_argument("--user", required=True, help="exchange user name (HTTP Basic on checkauth)")
     parser.add_argument("--password", help=f"exchange password (default: ${PASSWORD_ENV})")
     parser.add_argument("--timeout", type=float, default=120.0, help="per-request timeout, seconds")
-    parser.add_argument(
-        "--poll-interval", type=float, default=0.0, help="pause between progress polls"
-    )
-    parser.add_argument(
-        "--max-polls", type=int, default=10_000, help="progress polls allowed per file"
-    )
+    parser.add_argument("--poll-interval", type=float, default=0.0, help="pause between progress polls")
+    parser.add_argument("--max-polls", type=int, default=10_000, help="progress polls allowed per file")
     parser.add_argument(
         "--basic-always",
         action="store_true",
@@ -101,22 +90,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="force (--zip) or forbid (--no-zip) the archive; default: follow the server's zip=",
     )
     catalog.add_argument("--version", help="CommerceML version sent with init (e.g. 3.1)")
-    catalog.add_argument(
-        "--deactivate", action="store_true", help="call mode=deactivate at the end"
-    )
-    catalog.add_argument(
-        "--no-complete", dest="complete", action="store_false", help="skip mode=complete"
-    )
-    catalog.add_argument(
-        "--archive-name", default=DEFAULT_ARCHIVE_NAME, help="name of the zip upload"
-    )
+    catalog.add_argument("--deactivate", action="store_true", help="call mode=deactivate at the end")
+    catalog.add_argument("--no-complete", dest="complete", action="store_false", help="skip mode=complete")
+    catalog.add_argument("--archive-name", default=DEFAULT_ARCHIVE_NAME, help="name of the zip upload")
     catalog.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="package dir or files")
 
     sale = commands.add_parser("sale", help="fetch orders and send order changes (type=sale)")
     _add_common_arguments(sale)
-    sale.add_argument(
-        "--changes", nargs="*", type=Path, default=[], metavar="FILE", help="changes files"
-    )
+    sale.add_argument("--changes", nargs="*", type=Path, default=[], metavar="FILE", help="changes files")
     sale.add_argument("--out", type=Path, help="where to save the orders XML from mode=query")
     version = sale.add_mutually_exclusive_group()
     version.add_argument("--version", default="2.08", help="CommerceML version sent with init")
@@ -160,9 +141,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     archive_name=args.archive_name,
                 )
             else:
-                result = client.run_sale_exchange(
-                    args.changes, version=args.version, orders_path=args.out
-                )
+                result = client.run_sale_exchange(args.changes, version=args.version, orders_path=args.out)
                 report = result.report
                 orders = result.orders
                 target = f" saved to {args.out}" if args.out else ""

@@ -107,9 +107,7 @@ class ExchangeFailure(EmulatorError):
         self.mode = mode
         self.lines = tuple(lines)
         self.url = url
-        super().__init__(
-            f"mode={mode}: failure: {self.text}" if self.text else f"mode={mode}: failure"
-        )
+        super().__init__(f"mode={mode}: failure: {self.text}" if self.text else f"mode={mode}: failure")
 
     @property
     def text(self) -> str:
@@ -237,9 +235,7 @@ class OrdersXml:
 
     @property
     def declared_encoding(self) -> str | None:
-        match = re.match(
-            rb"(?:\xef\xbb\xbf)?\s*<\?xml[^>]*?encoding=[\"']([A-Za-z0-9._-]+)[\"']", self.content
-        )
+        match = re.match(rb"(?:\xef\xbb\xbf)?\s*<\?xml[^>]*?encoding=[\"']([A-Za-z0-9._-]+)[\"']", self.content)
         return match.group(1).decode("ascii") if match else None
 
     @property
@@ -346,9 +342,7 @@ def _excerpt(text: str) -> str:
 
 
 def _natural_key(name: str) -> tuple[tuple[int, int | str], ...]:
-    return tuple(
-        (0, int(part)) if part.isdigit() else (1, part) for part in re.split(r"(\d+)", name) if part
-    )
+    return tuple((0, int(part)) if part.isdigit() else (1, part) for part in re.split(r"(\d+)", name) if part)
 
 
 def import_order_key(name: str) -> tuple[int, tuple[tuple[int, int | str], ...]]:
@@ -398,9 +392,7 @@ def collect_catalog_files(paths_or_dir: PathLike | Iterable[PathLike]) -> list[C
             add(root.name, root)
         else:
             raise FileNotFoundError(root)
-    xml_files = sorted(
-        (f for f in files.values() if f.is_xml), key=lambda f: import_order_key(f.name)
-    )
+    xml_files = sorted((f for f in files.values() if f.is_xml), key=lambda f: import_order_key(f.name))
     other_files = sorted((f for f in files.values() if not f.is_xml), key=lambda f: f.name)
     return xml_files + other_files
 
@@ -817,9 +809,7 @@ class OneCClient:
             )
             messages.extend(line for line in lines[1:] if line.strip())
             offset += length
-        return UploadResult(
-            filename=filename, size=size, part_sizes=tuple(sizes), messages=tuple(messages)
-        )
+        return UploadResult(filename=filename, size=size, part_sizes=tuple(sizes), messages=tuple(messages))
 
     def import_file(self, filename: str, *, type: str = "catalog") -> ImportResult:
         """``GET …&mode=import&filename=<name>`` repeated while the answer is ``progress``."""
@@ -829,9 +819,7 @@ class OneCClient:
         polls = 0
         while True:
             polls += 1
-            lines = self._text_request(
-                "GET", "import", url, allowed=("success", "progress"), filename=filename
-            )
+            lines = self._text_request("GET", "import", url, allowed=("success", "progress"), filename=filename)
             text = "\n".join(lines[1:]).strip()
             if lines[0].strip() == "success":
                 return ImportResult(
@@ -961,9 +949,7 @@ class OneCClient:
                     report.uploads.append(self.upload("catalog", archive_name, archive))
             else:
                 for catalog_file in files:
-                    report.uploads.append(
-                        self.upload("catalog", catalog_file.name, catalog_file.path)
-                    )
+                    report.uploads.append(self.upload("catalog", catalog_file.name, catalog_file.path))
             for name in xml_names:
                 report.imports.append(self.import_file(name, type="catalog"))
             if deactivate:

@@ -103,6 +103,9 @@ class ExchangeSessionOrder(models.Model):
         verbose_name_plural = "выданные заказы"
         constraints = [models.UniqueConstraint(fields=("session", "order"), name="uniq_session_order")]
 
+    def __str__(self) -> str:
+        return f"{self.order_id} → {self.session_id}"
+
 
 class ImportSession(models.Model):
     """One run of the catalog importer over a set of files, with its progress and report.

@@ -1,11 +1,12 @@
-"""Periodic housekeeping of the exchange (scheduled in CELERY_BEAT_SCHEDULE); the work is in
-the services, the tasks only call them."""
+"""Celery tasks of the exchange: the catalog import and periodic housekeeping (scheduled in
+CELERY_BEAT_SCHEDULE). The work is in the services; the tasks pass ids and call them."""
 
 from __future__ import annotations
 
-from celery import shared_task
+from celery import Task, shared_task
 
 from exchange.services.audit import audit_prune
+from exchange.services.catalog_import import import_session_run, imports_fail_stale
 from exchange.services.sessions import sessions_expire_idle
 from exchange.services.uploads import uploads_remove_stale
 
@@ -23,3 +24,28 @@ def prune_exchange_logs() -> dict[str, int]:
     """Apply the retention policy (days, total size) to the copies of exchanged files."""
     result = audit_prune()
     return {"days_removed": result.days_removed, "files_removed": result.files_removed, "bytes_left": result.bytes_left}
+
+
+# Soft limit: the task stops cleanly and the import is marked failed; hard limit: the worker
+# process is killed and the stale cleanup releases the lock. 100k products take about a minute.
+IMPORT_SOFT_TIME_LIMIT = 3 * 3600
+IMPORT_HARD_TIME_LIMIT = IMPORT_SOFT_TIME_LIMIT + 300
+
+
+@shared_task(
+    name="exchange.run_catalog_import",
+    bind=True,
+    acks_late=True,  # safe: the import is idempotent and a second live runner is refused
+    reject_on_worker_lost=False,  # a killed import is not redelivered: the stale cleanup fails it
+    soft_time_limit=IMPORT_SOFT_TIME_LIMIT,
+    time_limit=IMPORT_HARD_TIME_LIMIT,
+)
+def run_catalog_import(self: Task, import_session_id: int) -> str:
+    result = import_session_run(import_session_id=import_session_id, task_id=self.request.id or "")
+    return result.status if result is not None else "not claimed"
+
+
+@shared_task(name="exchange.fail_stale_imports", soft_time_limit=300, time_limit=360)
+def fail_stale_imports() -> int:
+    """Fail imports without progress for EXCHANGE_IMPORT_STALE_MINUTES, releasing the lock."""
+    return imports_fail_stale()

@@ -38,7 +38,9 @@ class Order(models.Model):
     number = models.CharField("номер", max_length=64, unique=True)
     created_at = models.DateTimeField("создан", auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField("изменён", auto_now=True)
-    status = models.CharField("статус", max_length=20, choices=OrderStatus.choices, default=OrderStatus.NEW, db_index=True)
+    status = models.CharField(
+        "статус", max_length=20, choices=OrderStatus.choices, default=OrderStatus.NEW, db_index=True
+    )
 
     customer = models.ForeignKey(
         settings.AUTH_USER_MODEL,

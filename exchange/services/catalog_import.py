@@ -105,7 +105,7 @@ def import_session_create(
 
 def import_session_enqueue(*, import_session: ImportSession) -> None:
     """Queue the worker task once the creating transaction commits."""
-    from exchange.import_tasks import run_catalog_import
+    from exchange.tasks import run_catalog_import  # the task module imports this one
 
     pk = import_session.pk
     transaction.on_commit(lambda: run_catalog_import.delay(pk))

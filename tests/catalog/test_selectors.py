@@ -21,7 +21,7 @@ pytestmark = pytest.mark.django_db
 
 def names(**kwargs: object) -> list[str]:
     kwargs.setdefault("price_type", None)
-    return [product.name for product in product_list(**kwargs)]  # type: ignore[arg-type]
+    return [product.name for product in product_list(**kwargs)]
 
 
 @pytest.mark.parametrize("query", ["ёлка", "ЁЛКА", "елка", "Елка", "лка нов", "ЁлКа"])
@@ -96,9 +96,9 @@ def test_list_price_is_the_lowest_of_active_variants_in_the_given_price_type() -
     [listed] = product_list(price_type=retail)
     [for_wholesale] = product_list(price_type=wholesale)
 
-    assert (listed.price, listed.stock) == (Decimal("90"), Decimal("3"))  # type: ignore[attr-defined]
-    assert for_wholesale.price == Decimal("70")  # type: ignore[attr-defined]
-    assert product_list(price_type=None)[0].price is None  # type: ignore[attr-defined]
+    assert (listed.price, listed.stock) == (Decimal("90"), Decimal("3"))
+    assert for_wholesale.price == Decimal("70")
+    assert product_list(price_type=None)[0].price is None
 
 
 def test_detail_has_only_active_variants_and_their_stock_in_active_warehouses() -> None:

@@ -42,10 +42,16 @@ REFERENCE = build_reference(CatalogParams(groups=4, properties=3, values_per_pro
 
 # Any character XML 1.0 can carry (no surrogates, no C0 controls but tab/newline/CR, no U+FFFE/FFFF).
 _NOT_XML = "".join(chr(c) for c in range(0x20) if c not in (0x9, 0xA, 0xD)) + "\ufffe\uffff"
-# Unassigned code points (Cn) are left out: libxml2's windows-1251 serializer silently drops some
-# of them (U+E0000 vanished, while an emoji became &#128512;), a writer quirk for characters no
-# 1C name can hold; the reader itself round-trips them in UTF-8.
-_text = st.text(alphabet=st.characters(blacklist_categories=["Cs", "Cn"], blacklist_characters=_NOT_XML), max_size=30)
+# The Unicode Tags block (U+E0000-U+E007F) is left out: libxml2's windows-1251 serializer drops
+# those characters silently instead of writing character references (an emoji becomes &#128512;,
+# U+E0001 vanishes). A writer quirk for characters no 1C name holds; the reader round-trips them.
+_TAGS_BLOCK = frozenset(chr(c) for c in range(0xE0000, 0xE0080))
+_text = st.text(
+    alphabet=st.characters(blacklist_categories=["Cs"], blacklist_characters=_NOT_XML).filter(
+        lambda c: c not in _TAGS_BLOCK
+    ),
+    max_size=30,
+)
 _markup = st.sampled_from(["&", "<", ">", '"', "'", "&amp;", "]]>", "<Товар>", "Ёж", "😀", "€", " ", "\t", "\r\n"])
 free_text = st.one_of(_text, st.lists(st.one_of(_text, _markup), max_size=6).map("".join))
 identifiers = st.text(alphabet="0123456789abcdef-АБВгдЁ_.() ", min_size=1, max_size=36).map(str.strip).filter(bool)

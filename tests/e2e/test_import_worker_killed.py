@@ -12,9 +12,9 @@ import pytest
 from django.utils import timezone
 
 from benchmarks.generate_catalog import generate_catalog
-from exchange.import_tasks import run_catalog_import
 from exchange.models import ImportSession
 from exchange.services.catalog_import import import_session_create, imports_fail_stale
+from exchange.tasks import run_catalog_import
 from tests.services import celery_worker_process, require_redis
 
 pytestmark = [pytest.mark.e2e, pytest.mark.worker, pytest.mark.django_db(transaction=True)]

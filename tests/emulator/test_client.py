@@ -170,9 +170,7 @@ def server() -> Iterator[FakeOneCServer]:
     fake = FakeOneCServer()
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(fake))
     fake.base_url = f"http://127.0.0.1:{httpd.server_address[1]}/1c/exchange"
-    thread = threading.Thread(
-        target=httpd.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
-    )
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)
     thread.start()
     try:
         yield fake
@@ -293,9 +291,7 @@ def test_checkauth_tolerates_bom_crlf_and_windows_1251(server, client):
 
 
 def test_checkauth_failure_raises_with_the_servers_text(server, client):
-    server.checkauth_body = (
-        "failure\nОшибка авторизации. Неверное имя пользователя или пароль.".encode("cp1251")
-    )
+    server.checkauth_body = "failure\nОшибка авторизации. Неверное имя пользователя или пароль.".encode("cp1251")
     with pytest.raises(ExchangeFailure) as caught:
         client.checkauth("catalog")
 
@@ -393,9 +389,7 @@ def test_upload_keeps_sub_paths_with_slashes(server, client):
     client.upload("catalog", "import_files/ab/ab01 фото.jpg", b"jpeg")
 
     (post,) = server.by_mode("file")
-    assert post.path.endswith(
-        "&mode=file&filename=import_files/ab/ab01%20%D1%84%D0%BE%D1%82%D0%BE.jpg&sessid=tok42"
-    )
+    assert post.path.endswith("&mode=file&filename=import_files/ab/ab01%20%D1%84%D0%BE%D1%82%D0%BE.jpg&sessid=tok42")
     assert post.filename == "import_files/ab/ab01 фото.jpg"
 
 
@@ -516,10 +510,7 @@ def test_every_request_is_recorded(server, client):
         ("GET", "import", 200, "progress"),
         ("GET", "import", 200, "success"),
     ]
-    assert (
-        client.records[1].url
-        == server.base_url + "?type=catalog&mode=import&filename=import.xml&sessid=tok42"
-    )
+    assert client.records[1].url == server.base_url + "?type=catalog&mode=import&filename=import.xml&sessid=tok42"
     assert client.records[1].detail == "Шаг 1"
     assert all(r.elapsed >= 0 for r in client.records)
 
@@ -559,9 +550,7 @@ def test_package_collection_keeps_relative_names_and_ignores_stray_files(package
     ]
 
 
-def test_catalog_exchange_without_zip_uploads_each_file_then_imports_xml_in_order(
-    server, client, package
-):
+def test_catalog_exchange_without_zip_uploads_each_file_then_imports_xml_in_order(server, client, package):
     server.init_body = b"zip=no\nfile_limit=1000"
     server.progress_per_import = 2
 
@@ -665,9 +654,7 @@ def test_catalog_exchange_stops_at_the_first_import_failure(server, client, pack
 # --- sale scenario ---------------------------------------------------------------------------
 
 
-def test_sale_exchange_new_scheme_queries_confirms_then_uploads_and_imports(
-    server, client, tmp_path
-):
+def test_sale_exchange_new_scheme_queries_confirms_then_uploads_and_imports(server, client, tmp_path):
     server.checkauth_body = b"success\nPHPSESSID\nabc123\nsessid=tok42\n"
     server.init_body = b"zip=no\nfile_limit=204800\nsessid=tok42\nversion=2.09\n"
     server.progress_per_import = 1
@@ -712,9 +699,7 @@ def test_sale_exchange_legacy_scheme_uploads_changes_without_import(server, clie
 
 
 def test_query_keeps_the_bom_and_decodes_utf8(server, client):
-    body = (
-        codecs.BOM_UTF8 + '<?xml version="1.0" encoding="UTF-8"?><КоммерческаяИнформация/>'.encode()
-    )
+    body = codecs.BOM_UTF8 + '<?xml version="1.0" encoding="UTF-8"?><КоммерческаяИнформация/>'.encode()
     server.orders_body = body
     client.checkauth("sale")
 
@@ -782,9 +767,7 @@ def test_cli_reads_the_password_from_the_environment(server, tmp_path, monkeypat
 
 def test_cli_exits_1_and_prints_the_failure_text(server, package, capsys):
     server.checkauth_body = "failure\nНеверный пароль".encode()
-    code = main(
-        ["catalog", "--url", server.base_url, "--user", USER, "--password", "x", str(package)]
-    )
+    code = main(["catalog", "--url", server.base_url, "--user", USER, "--password", "x", str(package)])
 
     assert code == 1
     assert "Неверный пароль" in capsys.readouterr().err
@@ -792,9 +775,7 @@ def test_cli_exits_1_and_prints_the_failure_text(server, package, capsys):
 
 def test_cli_exits_2_on_protocol_errors(server, package, capsys):
     server.overrides["init"] = (500, {}, b"Internal Server Error")
-    code = main(
-        ["catalog", "--url", server.base_url, "--user", USER, "--password", PASSWORD, str(package)]
-    )
+    code = main(["catalog", "--url", server.base_url, "--user", USER, "--password", PASSWORD, str(package)])
 
     assert code == 2
     assert "HTTP status 500" in capsys.readouterr().err

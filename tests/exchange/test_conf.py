@@ -22,7 +22,7 @@ def test_values_follow_the_django_settings(settings) -> None:
 
 def test_the_snapshot_is_frozen() -> None:
     with pytest.raises(AttributeError):
-        exchange_settings().zip = False  # type: ignore[misc]
+        exchange_settings().zip = False
 
 
 @pytest.mark.parametrize("inside", ["media", "static"])

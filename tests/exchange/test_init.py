@@ -20,7 +20,7 @@ def session_of(onec: OneC) -> ExchangeSession:
 def test_init_answers_zip_and_file_limit(onec: OneC) -> None:
     onec.checkauth()
 
-    assert_answer(onec.init(), "zip=yes", "file_limit=8388608")
+    assert_answer(onec.init(), "zip=yes", "file_limit=67108864")
 
 
 def test_zip_and_file_limit_are_configurable(onec: OneC, settings) -> None:
@@ -38,7 +38,7 @@ def test_init_with_a_supported_version_echoes_it_with_the_sessid(onec: OneC, ver
     response = onec.init(version=version)
 
     session = session_of(onec)
-    assert_answer(response, "zip=yes", "file_limit=8388608", f"sessid={session.csrf_token}", f"version={version}")
+    assert_answer(response, "zip=yes", "file_limit=67108864", f"sessid={session.csrf_token}", f"version={version}")
     assert session.protocol_version == version
 
 
@@ -73,7 +73,7 @@ def test_a_new_init_starts_an_empty_folder(catalog: OneC) -> None:
     catalog.post_file("import.xml", b"<old/>")
     folder = session_upload_dir(session_of(catalog))
 
-    assert_answer(catalog.init(), "zip=yes", "file_limit=8388608")
+    assert_answer(catalog.init(), "zip=yes", "file_limit=67108864")
 
     assert folder.is_dir()
     assert list(folder.iterdir()) == []

@@ -27,7 +27,7 @@ from tests.exchange.conftest import PASSWORD, OneC, Response, assert_answer, bas
 
 pytestmark = pytest.mark.django_db
 
-INIT_OK = ("zip=yes", "file_limit=8388608")
+INIT_OK = ("zip=yes", "file_limit=67108864")
 
 
 def test_later_modes_are_refused_without_a_session(db: None) -> None:
