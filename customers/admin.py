@@ -9,8 +9,8 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest
 
+from customers.admin_search import PhoneSearchMixin
 from customers.models import User
 from customers.services import email_normalize
 from customers.validators import company_requisites_errors, phone_normalize
@@ -62,7 +62,8 @@ class CustomerChangeForm(_CustomerFormMixin, UserChangeForm):
 
 
 @admin.register(User)
-class CustomerAdmin(UserAdmin):
+class CustomerAdmin(PhoneSearchMixin, UserAdmin):
+    phone_search_field = "phone"
     form = CustomerChangeForm
     add_form = CustomerCreationForm
     list_display = (
@@ -101,12 +102,3 @@ class CustomerAdmin(UserAdmin):
     @admin.display(description="имя / организация")
     def display_name(self, obj: User) -> str:
         return obj.display_name
-
-    def get_search_results(self, request: HttpRequest, queryset: Any, search_term: str) -> tuple[Any, bool]:
-        """A phone typed the way people write it (8 999 123-45-67) finds the stored E.164 number."""
-        found, may_have_duplicates = super().get_search_results(request, queryset, search_term)
-        try:
-            phone = phone_normalize(search_term)
-        except ValidationError:
-            return found, may_have_duplicates
-        return found | queryset.filter(phone=phone), may_have_duplicates

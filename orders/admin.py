@@ -7,11 +7,10 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from customers.validators import phone_normalize
+from customers.admin_search import PhoneSearchMixin
 from orders.models import Order, OrderItem
 from orders.services import order_export_retry
 
@@ -43,7 +42,8 @@ class OrderItemInline(admin.TabularInline):
 
 
 @admin.register(Order)
-class OrderAdmin(admin.ModelAdmin):
+class OrderAdmin(PhoneSearchMixin, admin.ModelAdmin):
+    phone_search_field = "contact_phone"
     list_display = (
         "number",
         "created_at",
@@ -96,15 +96,6 @@ class OrderAdmin(admin.ModelAdmin):
         if obj is not None and obj.sent_to_1c:
             return False
         return super().has_delete_permission(request, obj)
-
-    def get_search_results(self, request: HttpRequest, queryset: Any, search_term: str) -> tuple[Any, bool]:
-        """A phone typed the way people write it (8 999 123-45-67) finds the stored E.164 number."""
-        found, may_have_duplicates = super().get_search_results(request, queryset, search_term)
-        try:
-            phone = phone_normalize(search_term)
-        except ValidationError:
-            return found, may_have_duplicates
-        return found | queryset.filter(contact_phone=phone), may_have_duplicates
 
     @admin.action(description="Выгрузить в 1С повторно")
     def retry_export(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:

@@ -186,12 +186,7 @@ class BulkWriter:
                 stage = f"_upd_{table.name}_{'_'.join(table.update)}"[:60]
                 cols = [*table.columns, *(("updated_at",) if table.timestamps else ())]
                 col_sql = ", ".join(qn(c) for c in cols)
-                if stage not in self._staged:
-                    cursor.execute(
-                        f"CREATE TEMP TABLE IF NOT EXISTS {qn(stage)} AS SELECT {col_sql} FROM {qn(table.name)} WITH NO DATA"
-                    )
-                    self._staged.add(stage)
-                cursor.execute(f"TRUNCATE {qn(stage)}")
+                self._empty_stage(cursor, stage, table.name, col_sql)
                 with cursor.cursor.copy(f"COPY {qn(stage)} ({col_sql}) FROM STDIN") as copy:
                     for row in self._prepare(table, batch, stamps=(now,) if table.timestamps else ()):
                         copy.write_row(row)
@@ -268,17 +263,22 @@ class BulkWriter:
     def _all_columns(self, table: Table) -> list[str]:
         return [*table.columns, *(("created_at", "updated_at") if table.timestamps else ())]
 
+    def _empty_stage(self, cursor: Any, stage: str, table: str, col_sql: str) -> None:
+        """An empty per-connection temp table with ``table``'s column types, made once, reused."""
+        qn = self.connection.ops.quote_name
+        if stage not in self._staged:
+            cursor.execute(
+                f"CREATE TEMP TABLE IF NOT EXISTS {qn(stage)} AS SELECT {col_sql} FROM {qn(table)} WITH NO DATA"
+            )
+            self._staged.add(stage)
+        cursor.execute(f"TRUNCATE {qn(stage)}")
+
     def _upsert_postgresql(self, table: Table, rows: list[Sequence[Any]]) -> int:
         qn = self.connection.ops.quote_name
         stage = f"_stage_{table.name}"
         col_sql = ", ".join(qn(c) for c in self._all_columns(table))
         with self.connection.cursor() as cursor:
-            if stage not in self._staged:
-                cursor.execute(
-                    f"CREATE TEMP TABLE IF NOT EXISTS {qn(stage)} AS SELECT {col_sql} FROM {qn(table.name)} WITH NO DATA"
-                )
-                self._staged.add(stage)
-            cursor.execute(f"TRUNCATE {qn(stage)}")
+            self._empty_stage(cursor, stage, table.name, col_sql)
             with cursor.cursor.copy(f"COPY {qn(stage)} ({col_sql}) FROM STDIN") as copy:
                 for row in self._prepare(table, rows):
                     copy.write_row(row)
