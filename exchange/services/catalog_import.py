@@ -55,6 +55,14 @@ class ImportAlreadyRunning(ExchangeError):
     reason = IMPORT_ALREADY_RUNNING
 
 
+class ImportWaiting(Exception):
+    """This exchange's previous import (of an earlier upload folder) must finish first."""
+
+    def __init__(self, stage: str) -> None:
+        super().__init__(stage)
+        self.stage = stage
+
+
 # --- creating and extending imports ----------------------------------------------------------
 def _describe(base_dir: Path, name: str) -> tuple[str, int]:
     """The file's content kind and its rank in dependency order (detected by content)."""
@@ -130,13 +138,26 @@ def _upload_dir(session: ExchangeSession) -> Path:
     return session_upload_dir(session)
 
 
-def _file_for(session: ExchangeSession, filename: str) -> ImportFile | None:
-    return (
-        ImportFile.objects.filter(import_session__exchange_session=session, name=filename)
+def _file_for(session: ExchangeSession, filename: str, base_dir: Path) -> ImportFile | None:
+    """The import of this very upload of ``filename``: same upload folder, and the file on disk not
+    written after that import was created. 1C may run init again within a session and upload a
+    file of the same name; that upload must be imported, not answered from the earlier import."""
+    found = (
+        ImportFile.objects.filter(
+            import_session__exchange_session=session, import_session__base_dir=str(base_dir), name=filename
+        )
         .select_related("import_session")
         .order_by("-import_session_id")
         .first()
     )
+    if found is None or found.status in (ImportFile.Status.PENDING, ImportFile.Status.IN_PROGRESS):
+        return found  # not read yet: it will read what is on disk now
+    try:
+        written = (base_dir / filename).stat().st_mtime
+    except OSError:
+        return found
+    started = found.started_at or found.import_session.created_at
+    return found if written <= started.timestamp() else None
 
 
 def _queue_file(session: ExchangeSession, filename: str) -> ImportFile:
@@ -146,23 +167,24 @@ def _queue_file(session: ExchangeSession, filename: str) -> ImportFile:
         active = ImportSession.objects.select_for_update().filter(kind=ExchangeType.CATALOG, status__in=ACTIVE).first()
         if active is not None and active.exchange_session_id != session.pk:
             raise ImportAlreadyRunning
-        existing = _file_for(session, filename)
+        existing = _file_for(session, filename, base_dir)
         if existing is not None:
             return existing
+        if active is not None and active.base_dir != str(base_dir):
+            # 1C ran init again while an import of its previous upload still runs: that import
+            # reads the old folder; this file is imported once it has finished.
+            raise ImportWaiting(active.stage or "Ожидание завершения предыдущего импорта")
         if active is not None:
             # The worker re-reads pending files under the same row lock before it finishes, so a
             # file added here is either seen by it or finds the import finished (and starts a new one).
             _add_files(active, [filename])
         else:
-            imported = set(
-                ImportFile.objects.filter(import_session__exchange_session=session).values_list("name", flat=True)
-            )
-            names = [name for name in _uploaded_xml_files(base_dir) if name not in imported]
+            names = [name for name in _uploaded_xml_files(base_dir) if _file_for(session, name, base_dir) is None]
             if filename not in names:
                 names.append(filename)
             import_session = import_session_create(base_dir=base_dir, files=names, exchange_session=session)
             import_session_enqueue(import_session=import_session)
-    found = _file_for(session, filename)
+    found = _file_for(session, filename, base_dir)
     assert found is not None
     return found
 
@@ -170,7 +192,12 @@ def _queue_file(session: ExchangeSession, filename: str) -> ImportFile:
 # --- the endpoint's three entry points --------------------------------------------------------
 def catalog_import_step(*, session: ExchangeSession, filename: str) -> Answer:
     """One ``mode=import`` call for ``filename`` (normalised, relative to the upload folder)."""
-    file = _queue_file(session, filename)
+    try:
+        file = _queue_file(session, filename)
+    except ImportWaiting as waiting:
+        if exchange_settings().import_mode == "background":
+            raise ImportAlreadyRunning from waiting
+        return progress(waiting.stage)
     if exchange_settings().import_mode == "background":
         if file.status == ImportFile.Status.FAILED:
             return failure(file.error_message or file.import_session.error_message)

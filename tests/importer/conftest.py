@@ -25,3 +25,7 @@ def run_import() -> Runner:
         return result
 
     return run
+
+
+# The in-process 1C client of the endpoint's tests, for tests that go through mode=import.
+from tests.exchange.conftest import catalog, exchange_user, onec  # noqa: E402, F401
