@@ -46,9 +46,10 @@ TAKEOVER_AFTER = dt.timedelta(minutes=10)
 PROGRESS_EVERY = dt.timedelta(seconds=1)
 
 SUCCESS_TEXT = "Импорт успешно завершен."
-# File kinds (commerceml.detect.FileKind) the catalog import passes over; "unreadable" is not
-# among them, so a broken file fails with the parser's line and reason.
-NOT_CATALOG_KINDS = frozenset({"documents", "contragents", "empty", "unknown"})
+# CommerceML files without catalog data (commerceml.detect.FileKind), passed over by the catalog
+# import. "unknown" (not CommerceML) and "unreadable" are not among them: such a file fails, with
+# the parser's line and reason when it is broken.
+NOT_CATALOG_KINDS = frozenset({"documents", "contragents", "empty"})
 
 
 class ImportAlreadyRunning(ExchangeError):
@@ -238,7 +239,8 @@ def catalog_deactivate(*, session: ExchangeSession, params: Mapping[str, str]) -
         return failure("Ошибка деактивации элементов: импорт завершился с ошибкой.")
     if not imports:
         return success("Деактивация не выполнялась: в этом обмене ничего не импортировано.")
-    products, variants = _deactivate_unseen(imports, report=ImportReport())
+    importer = CatalogImporter(base_dir=Path(), report=ImportReport())
+    products, variants = _deactivate_unseen(importer, imports, products=True, variants=True)
     return success("Деактивация элементов завершена.", f"Товаров: {products}, предложений: {variants}")
 
 
@@ -248,16 +250,20 @@ def catalog_complete(*, session: ExchangeSession) -> Answer:
 
 
 # --- the worker ------------------------------------------------------------------------------
-def _deactivate_unseen(imports: Sequence[ImportSession], *, report: ImportReport) -> tuple[int, int]:
+def _deactivate_unseen(
+    importer: CatalogImporter, imports: Sequence[ImportSession], *, products: bool, variants: bool
+) -> tuple[int, int]:
+    """Deactivate the 1C products / offers that none of ``imports`` contained (an empty union
+    deactivates nothing: an exchange that imported nothing never empties the shop)."""
     seen_products: set[int] = set()
     seen_variants: set[int] = set()
     for item in imports:
         seen_products |= SeenSet.unpack(item.seen_products)
         seen_variants |= SeenSet.unpack(item.seen_variants)
-    importer = CatalogImporter(base_dir=Path(), report=report)
-    products = importer.deactivate_missing_products(seen_products) if seen_products else 0
-    variants = importer.deactivate_missing_variants(seen_variants) if seen_variants else 0
-    return products, variants
+    return (
+        importer.deactivate_missing_products(seen_products) if products and seen_products else 0,
+        importer.deactivate_missing_variants(seen_variants) if variants and seen_variants else 0,
+    )
 
 
 def _claim(import_session_id: int, task_id: str) -> ImportSession | None:
@@ -338,7 +344,7 @@ def import_session_run(
             file = _next_file(import_session)
             if file is None:
                 # Deactivate while still holding the lock, then finish unless 1C added a file.
-                _finish(import_session, importer, report)
+                _finish(import_session, importer)
                 if _close(import_session, importer, report, tracker, error=""):
                     break
                 continue
@@ -378,6 +384,8 @@ def _import_file(importer: CatalogImporter, import_session: ImportSession, file:
         file.finished_at = timezone.now()
         file.save(update_fields=["status", "finished_at"])
         return ""
+    if file.kind == "unknown":
+        return _fail_file(file, _not_commerceml(path, file.name))
     file.digest = file_digest(path)
     earlier = _unchanged_since(file, import_session)
     if earlier is not None:
@@ -460,6 +468,18 @@ def _unchanged_since(file: ImportFile, import_session: ImportSession) -> ImportF
     return None
 
 
+def _not_commerceml(path: Path, name: str) -> str:
+    """Why a file detected as not CommerceML cannot be imported: the parser's error if it is
+    broken XML, else that its root is not КоммерческаяИнформация."""
+    try:
+        for _ in iter_records(path):
+            break
+    except CommerceMLError as exc:
+        exc.file = name
+        return str(exc)
+    return f"{name}: не является файлом CommerceML (нет элемента КоммерческаяИнформация)"
+
+
 def _fail_file(file: ImportFile, message: str) -> str:
     file.status = ImportFile.Status.FAILED
     file.error_message = message
@@ -468,9 +488,9 @@ def _fail_file(file: ImportFile, message: str) -> str:
     return message
 
 
-def _finish(import_session: ImportSession, importer: CatalogImporter, report: ImportReport) -> None:
+def _finish(import_session: ImportSession, importer: CatalogImporter) -> None:
     """Default variants for products without offers; deactivate what a full catalog / offers
-    package of this exchange did not contain."""
+    package of this exchange (or a mode=deactivate that came while it ran) did not contain."""
     importer.create_missing_default_variants()
     import_session.seen_products = importer.seen_products.pack()
     import_session.seen_variants = importer.seen_variants.pack()
@@ -478,22 +498,17 @@ def _finish(import_session: ImportSession, importer: CatalogImporter, report: Im
     deactivate_all = bool(requested and requested[0])
     if not (importer.full_catalog or importer.full_offers or deactivate_all):
         return
-    siblings: list[ImportSession] = [import_session]
+    imports: list[ImportSession] = [import_session]
     if import_session.exchange_session_id:
-        siblings += list(
-            ImportSession.objects.filter(
-                exchange_session_id=import_session.exchange_session_id, status=ImportSession.Status.COMPLETED
-            ).exclude(pk=import_session.pk)
-        )
-    seen_products: set[int] = set()
-    seen_variants: set[int] = set()
-    for item in siblings:
-        seen_products |= SeenSet.unpack(item.seen_products)
-        seen_variants |= SeenSet.unpack(item.seen_variants)
-    if (importer.full_catalog or deactivate_all) and seen_products:
-        importer.deactivate_missing_products(seen_products)
-    if (importer.full_offers or deactivate_all) and seen_variants:
-        importer.deactivate_missing_variants(seen_variants)
+        imports += ImportSession.objects.filter(
+            exchange_session_id=import_session.exchange_session_id, status=ImportSession.Status.COMPLETED
+        ).exclude(pk=import_session.pk)
+    _deactivate_unseen(
+        importer,
+        imports,
+        products=importer.full_catalog or deactivate_all,
+        variants=importer.full_offers or deactivate_all,
+    )
 
 
 def _close(

@@ -362,3 +362,22 @@ def test_samples_are_copied_into_the_repository() -> None:
     # Tests must run on a clean clone without ../shared: the real exports live in tests/data.
     assert (SAMPLES / "cml207-dobromyslov" / "import0_1.xml").is_file()
     assert shutil.which("true") is not None
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        (b"<broken", "import.xml:1: <broken> is not a CommerceML root element"),
+        (b"<?xml version='1.0'?><prices/>", "import.xml:1: <prices> is not a CommerceML root element"),
+    ],
+    ids=["broken", "foreign-xml"],
+)
+def test_a_file_that_is_not_commerceml_fails_instead_of_being_skipped(
+    run_import, tmp_path: Path, content: bytes, reason: str
+) -> None:
+    (tmp_path / "import.xml").write_bytes(content)
+
+    result = run_import(tmp_path, "import.xml")
+
+    assert result.status == ImportSession.Status.FAILED
+    assert reason in result.error_message

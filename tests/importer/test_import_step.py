@@ -92,3 +92,45 @@ def test_in_background_behaviour_the_call_answers_success_once_queued(
 
     assert_answer(catalog.import_file("import.xml"), "success", "Импорт поставлен в очередь.")
     assert len(queued) == 1 and not Product.objects.exists()
+
+
+def test_deactivate_while_the_import_runs_makes_1c_wait_then_deactivates(catalog: OneC, queued: list[int]) -> None:
+    stray = Product.objects.create(onec_id="stray", name="Не из этой выгрузки")
+    catalog.post_file("import.xml", import_xml([Prod("a")], changes_only=True).encode())
+    catalog.import_file("import.xml")
+
+    assert catalog.get("deactivate").lines[0] == "progress"
+    run_queued(queued)
+
+    assert_answer(
+        catalog.get("deactivate"), "success", "Деактивация элементов завершена.", "Товаров: 1, предложений: 0"
+    )
+    stray.refresh_from_db()
+    assert not stray.is_active
+    assert Product.objects.get(onec_id="a").is_active
+
+
+def test_in_background_deactivate_is_done_by_the_import_when_it_ends(
+    catalog: OneC, queued: list[int], settings
+) -> None:
+    settings.EXCHANGE_IMPORT_MODE = "background"
+    stray = Product.objects.create(onec_id="stray", name="Не из этой выгрузки")
+    catalog.post_file("import.xml", import_xml([Prod("a")], changes_only=True).encode())
+    catalog.import_file("import.xml")
+
+    assert_answer(catalog.get("deactivate"), "success", "Деактивация будет выполнена после завершения импорта.")
+    assert stray.is_active
+    run_queued(queued)
+
+    stray.refresh_from_db()
+    assert not stray.is_active
+
+
+def test_deactivate_is_refused_after_a_failed_import(catalog: OneC, queued: list[int]) -> None:
+    Product.objects.create(onec_id="kept", name="Товар")
+    catalog.post_file("import.xml", b"<broken")
+    catalog.import_file("import.xml")
+    run_queued(queued)
+
+    assert catalog.get("deactivate").lines[0] == "failure"
+    assert Product.objects.get(onec_id="kept").is_active
