@@ -855,15 +855,6 @@ def catalog_state() -> dict[str, list[str | int | None]]:
     }
 
 
-def file_digest(path: Path) -> str:
-    """BLAKE2b of the file's bytes, read in 1 MiB blocks (about 1 s per GB here)."""
-    digest = hashlib.blake2b(digest_size=32)
-    with path.open("rb") as stream:
-        while block := stream.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _clean_image_path(path: str) -> str:
     """Картинка paths are relative to the exchange folder; 1C may write backslashes."""
     cleaned = path.strip().replace("\\", "/").lstrip("/")

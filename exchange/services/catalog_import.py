@@ -29,9 +29,9 @@ from commerceml.errors import CommerceMLError
 from commerceml.pipe import iter_records_in_subprocess
 from commerceml.reader import iter_records
 from commerceml.records import Record
-from commerceml.scan import count_elements
+from commerceml.scan import scan_file
 from exchange.conf import exchange_settings
-from exchange.importers.catalog import CatalogImporter, SeenSet, catalog_state, file_digest
+from exchange.importers.catalog import CatalogImporter, SeenSet, catalog_state
 from exchange.importers.report import ImportReport
 from exchange.models import ExchangeSession, ExchangeType, ImportFile, ImportSession
 from exchange.protocol import IMPORT_ALREADY_RUNNING, Answer, ExchangeError, failure, progress, success
@@ -386,7 +386,8 @@ def _import_file(importer: CatalogImporter, import_session: ImportSession, file:
         return ""
     if file.kind == "unknown":
         return _fail_file(file, _not_commerceml(path, file.name))
-    file.digest = file_digest(path)
+    scan = scan_file(path, file.kind)
+    file.digest = scan.digest
     earlier = _unchanged_since(file, import_session)
     if earlier is not None:
         importer.adopt_file(
@@ -403,7 +404,7 @@ def _import_file(importer: CatalogImporter, import_session: ImportSession, file:
         file.full_catalog, file.full_offers = earlier.full_catalog, earlier.full_offers
     else:
         try:
-            importer.import_records(_records(path), file_label=file.name, totals=count_elements(path, file.kind))
+            importer.import_records(_records(path), file_label=file.name, totals=scan.counts)
         except CommerceMLError as exc:
             exc.file = file.name  # the name 1C knows, not our folder layout
             return _fail_file(file, str(exc))
