@@ -61,7 +61,7 @@ def require_redis() -> str:
     return url
 
 
-def test_database_url() -> str:
+def worker_database_url() -> str:
     """A URL for the database the tests run on, for processes the tests start."""
     db = connection.settings_dict
     if db["ENGINE"].endswith("sqlite3"):
@@ -75,7 +75,7 @@ def test_database_url() -> str:
 def process_env(**extra: str) -> dict[str, str]:
     env = os.environ.copy()
     env.update(
-        DATABASE_URL=test_database_url(),
+        DATABASE_URL=worker_database_url(),
         CELERY_BROKER_URL=settings.CELERY_BROKER_URL,
         CELERY_RESULT_BACKEND=settings.CELERY_RESULT_BACKEND,
         VAR_DIR=str(settings.VAR_DIR),

@@ -92,16 +92,6 @@ class BulkWriter:
             return self._upsert_postgresql(table, batch)
         return self._upsert_generic(table, batch)
 
-    def insert_ignore(self, table: Table, rows: Iterable[Sequence[Any]]) -> int:
-        """Insert rows whose key is not there yet; existing rows are left as they are."""
-        batch = _dedupe(table, rows)
-        if not batch:
-            return 0
-        plain = Table(table.name, table.columns, table.key, (), table.timestamps, table.json_columns)
-        if self.vendor == "postgresql":
-            return self._upsert_postgresql(plain, batch)
-        return self._upsert_generic(plain, batch)
-
     def update_in(
         self,
         table: str,

@@ -65,7 +65,7 @@ def test_inn_length_can_be_restricted() -> None:
         validate_inn("7707083893", lengths=(12,))
 
 
-@pytest.mark.parametrize("kpp", ["773601001", "7736AB001", "773601001"])
+@pytest.mark.parametrize("kpp", ["773601001", "7736AB001", "500101001"])
 def test_valid_kpp(kpp: str) -> None:
     validate_kpp(kpp)
 

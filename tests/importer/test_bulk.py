@@ -48,15 +48,6 @@ def test_last_row_wins_when_a_batch_repeats_a_key() -> None:
     assert list(PriceType.objects.values_list("name", "currency")) == [("Новая", "USD")]
 
 
-def test_insert_ignore_keeps_existing_values() -> None:
-    writer = BulkWriter()
-    writer.upsert(WAREHOUSES, [("w1", "Основной", True)])
-
-    writer.insert_ignore(WAREHOUSES, [("w1", "Другое имя", False), ("w2", "Новый", True)])
-
-    assert dict(Warehouse.objects.values_list("onec_id", "name")) == {"w1": "Основной", "w2": "Новый"}
-
-
 def test_select_update_and_delete_in_take_one_statement_each(django_assert_num_queries) -> None:
     writer = BulkWriter()
     writer.upsert(WAREHOUSES, [(f"w{i}", f"Склад {i}", True) for i in range(500)])
