@@ -14,6 +14,7 @@ Conventions shared by all records:
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
@@ -26,6 +27,8 @@ class Section(StrEnum):
     CATALOG = "catalog"  # Каталог
     OFFERS = "offers"  # ПакетПредложений
     OFFER_CHANGES = "offer_changes"  # ИзмененияПакетаПредложений (update-only offers)
+    DOCUMENTS = "documents"  # Документ elements (orders), bare or wrapped in Контейнер (3.1)
+    COUNTERPARTIES = "counterparties"  # Контрагенты (3.1 contragents___ file)
 
 
 class ValueType(StrEnum):
@@ -234,4 +237,132 @@ class InvalidElement:
     reason: str
 
 
-Record = SectionHeader | Group | Property | PriceType | Warehouse | Unit | Product | Offer | InvalidElement
+# --- Documents (orders) and counterparties: read from 1C's files, written for mode=query ---------
+#
+# The same records serve both directions (protocol.md §5.6 site -> 1C, §5.7 1C -> site), so that
+# what the writer writes the reader reads back field for field. Dates are typed (the reader parses
+# 1C's formats, an empty "T" is None); free-form requisite values stay strings, formatted with
+# ``commerceml.values.format_*`` when the site writes them.
+
+
+@dataclass(frozen=True, slots=True)
+class Address:
+    """АдресРегистрации / ЮридическийАдрес / Адрес / АдресДоставки: a presentation and typed fields."""
+
+    presentation: str | None  # Представление: the whole address as one line
+    fields: tuple[tuple[str, str], ...] = ()  # АдресноеПоле: (Тип, Значение), e.g. ("Почтовый индекс", "101000")
+
+
+@dataclass(frozen=True, slots=True)
+class Contact:
+    """Контакт: ``kind`` is Тип as written ("Почта", "Электронная почта", "ТелефонРабочий", "Телефон мобильный")."""
+
+    kind: str
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class Counterparty:
+    """Контрагент: inside a Документ's Контрагенты, or one element of a 3.1 Контрагенты file.
+
+    ``id`` is 1C's Ид when 1C sent it or the site knows it; the site writes its own stable Ид for
+    a customer or guest 1C does not know yet. A company has ``official_name`` (and usually
+    ``inn``/``kpp``); an individual has ``full_name`` and the name parts.
+    """
+
+    id: str | None
+    name: str  # Наименование
+    role: str | None = None  # Роль: Покупатель, Плательщик, Получатель, ...
+    full_name: str | None = None  # ПолноеНаименование
+    official_name: str | None = None  # ОфициальноеНаименование (companies)
+    last_name: str | None = None  # Фамилия
+    first_name: str | None = None  # Имя
+    middle_name: str | None = None  # Отчество
+    inn: str | None = None  # ИНН
+    kpp: str | None = None  # КПП
+    okpo: str | None = None  # КодПоОКПО / ОКПО
+    address: Address | None = None  # АдресРегистрации (individual) / ЮридическийАдрес (company) / Адрес
+    contacts: tuple[Contact, ...] = ()
+    requisites: tuple[tuple[str, str], ...] = ()  # ЗначенияРеквизитов: (Наименование, Значение)
+    deleted: bool = False  # ПометкаУдаления
+    version: str | None = None  # НомерВерсии
+
+
+@dataclass(frozen=True, slots=True)
+class Discount:
+    """Скидка of a document or a line."""
+
+    name: str
+    amount: Decimal  # Сумма
+    included: bool = True  # УчтеноВСумме
+    percent: Decimal | None = None  # Процент
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentItem:
+    """Товар of a Документ: a product, a variant (``product#characteristic`` Ид) or a service.
+
+    1C -> site documents write the unit price as ``Цена``, site -> 1C as ``ЦенаЗаЕдиницу``
+    (protocol.md §5.7); both arrive here as ``price``. Delivery is a service line whose Ид is
+    ``DELIVERY_ITEM_ID`` and whose requisites say ВидНоменклатуры/ТипНоменклатуры = Услуга.
+    """
+
+    id: str
+    name: str
+    quantity: Decimal
+    price: Decimal | None
+    amount: Decimal | None  # Сумма
+    unit: ProductUnit | None = None
+    catalog_id: str | None = None  # ИдКаталога
+    discounts: tuple[Discount, ...] = ()
+    requisites: tuple[tuple[str, str], ...] = ()
+
+
+DELIVERY_ITEM_ID = "ORDER_DELIVERY"  # Bitrix's Ид of the delivery line, what 1C's modules expect
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """Документ: an order (ХозОперация «Заказ товара») or another document 1C sends with it.
+
+    ``id`` is the site's order Ид (1C echoes it back); ``number`` the site's number; 1C's own
+    number and date arrive as ``onec_number``/``onec_date`` (Номер1С/Дата1С) or as requisites
+    ("Номер по 1С", "Дата по 1С"). ``container_id`` is the Ид of the 3.1 Контейнер it came in.
+    """
+
+    id: str
+    number: str | None
+    date: dt.date | None  # Дата
+    time: dt.time | None  # Время
+    operation: str | None  # ХозОперация, e.g. "Заказ товара"
+    role: str | None  # Роль, e.g. "Продавец"
+    currency: str | None  # Валюта
+    rate: Decimal | None  # Курс
+    amount: Decimal | None  # Сумма
+    counterparties: tuple[Counterparty, ...] = ()
+    comment: str | None = None  # Комментарий
+    items: tuple[DocumentItem, ...] = ()
+    requisites: tuple[tuple[str, str], ...] = ()  # ЗначенияРеквизитов: (Наименование, Значение)
+    discounts: tuple[Discount, ...] = ()
+    delivery_address: Address | None = None  # АдресДоставки (written by the site, read if present)
+    onec_number: str | None = None  # Номер1С
+    onec_date: dt.date | None = None  # Дата1С
+    deleted: bool = False  # ПометкаУдаления
+    version: str | None = None  # НомерВерсии
+    container_id: str | None = None  # Ид of the enclosing Контейнер (3.1)
+    base_id: str | None = None  # Основание: the order a payment/shipment document belongs to
+
+
+Record = (
+    SectionHeader
+    | Group
+    | Property
+    | PriceType
+    | Warehouse
+    | Unit
+    | Product
+    | Offer
+    | Document
+    | Counterparty
+    | InvalidElement
+)

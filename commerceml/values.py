@@ -9,6 +9,7 @@ reader adds file, line and Ид.
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
 from commerceml.errors import CommerceMLValueError
@@ -61,3 +62,23 @@ def _preview(text: str | None, limit: int = 60) -> str:
     if text is None:
         return "missing value"
     return repr(text if len(text) <= limit else text[:limit] + "…")
+
+
+# --- Formatting what the site writes (mode=query documents, counterparties) ---------------------
+# One place for how the site spells values 1C reads back: booleans as Bitrix writes them, money and
+# quantities with a dot and fixed places, requisite dates as "2007-10-30 15:19:27" (protocol.md §5.6).
+
+
+def format_bool(value: bool) -> str:
+    return "true" if value else "false"
+
+
+def format_decimal(value: Decimal, places: int = 2) -> str:
+    """``Decimal("231.7")`` -> ``"231.70"``; never an exponent, whatever the Decimal's form."""
+    quantum = Decimal(1).scaleb(-places)
+    return f"{value.quantize(quantum):f}"
+
+
+def format_requisite_datetime(value: datetime) -> str:
+    """Dates inside ЗначенияРеквизитов: ``2007-10-30 15:19:27`` (local time, no zone)."""
+    return value.strftime("%Y-%m-%d %H:%M:%S")
