@@ -1,7 +1,8 @@
 """Catalog read paths: what the shop's API shows.
 
 Only active categories, products and variants are shown. Prices are those of one price type,
-the requesting customer's (see customers.selectors.customer_price_type).
+the requesting customer's (see customers.selectors.customer_price_type): no other price is even
+read, so none can leak into an answer.
 """
 
 from __future__ import annotations
@@ -107,12 +108,15 @@ def product_list(
 
 
 def product_detail(*, product_id: int, price_type: PriceType | None) -> Product | None:
-    """An active product with everything its page shows: active variants with all their prices
-    and per-warehouse stock (active warehouses), property values and images."""
+    """An active product with everything its page shows: active variants with their price of
+    ``price_type`` (no other price type's) and per-warehouse stock (active warehouses), property
+    values and images."""
     variants = (
         ProductVariant.objects.filter(is_active=True)
         .prefetch_related(
-            Prefetch("prices", queryset=Price.objects.select_related("price_type").order_by("price_type__name")),
+            Prefetch(
+                "prices", queryset=Price.objects.filter(price_type=price_type) if price_type else Price.objects.none()
+            ),
             Prefetch(
                 "stocks",
                 queryset=Stock.objects.filter(warehouse__is_active=True)

@@ -17,16 +17,20 @@ def customer_role(*, customer: User | AnonymousUser | None) -> str:
 
 
 def customer_price_type(*, customer: User | AnonymousUser | None) -> PriceType | None:
-    """The price type a customer sees and buys at.
+    """The price type a customer sees and buys at: the only one whose prices they are shown.
 
     1. the price type mapped to the customer's role (guests have the retail role);
-    2. else the one mapped to retail, so a wholesale customer without a wholesale price type
-       still sees prices;
-    3. else the oldest price type (lowest id: usually the first one 1C sent), so a shop with a
-       single unmapped price type works without any set-up;
-    4. else None: the shop has no prices yet.
+    2. else the one mapped to retail, so a wholesale customer whose tier has no price type of its
+       own still sees prices (the retail ones, which every guest sees anyway);
+    3. else None: nothing is shown and nothing can be ordered.
+
+    A price type mapped to no role (a purchase price, a price type 1C sent that no manager has
+    mapped yet) is never shown or sold at: the retail price type is configured explicitly by
+    mapping it to the retail role in the admin, never guessed.
     """
     role = customer_role(customer=customer)
-    price_types = list(PriceType.objects.order_by("id"))
-    by_role = {pt.customer_role: pt for pt in price_types if pt.customer_role}
-    return by_role.get(role) or by_role.get(CustomerRole.RETAIL) or (price_types[0] if price_types else None)
+    by_role = {
+        price_type.customer_role: price_type
+        for price_type in PriceType.objects.filter(customer_role__in={role, CustomerRole.RETAIL})
+    }
+    return by_role.get(role) or by_role.get(CustomerRole.RETAIL)

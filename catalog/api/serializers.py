@@ -1,5 +1,6 @@
 """What the catalog API shows. Prices are in the requesting customer's price type, passed in
-the serializer context as ``price_type``."""
+the serializer context as ``price_type``: the only price type a visitor ever sees (no list of
+every price type: purchase and other tiers' prices are not for the visitor's eyes)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from catalog.models import Category, PriceType, Product, ProductImage, ProductVariant
+from catalog.models import Category, Price, PriceType, Product, ProductImage, ProductVariant
 from config.api import MAX_ID, MoneyField, QuantityField
 
 
@@ -52,15 +53,12 @@ def _price_type(context: dict[str, Any]) -> PriceType | None:
     return context.get("price_type")
 
 
-class _PriceTypeRef(serializers.Serializer[Any]):
-    id = serializers.IntegerField()
-    name = serializers.CharField()
-
-
-class PriceSerializer(serializers.Serializer[Any]):
-    price_type = _PriceTypeRef()
-    value = MoneyField()
-    currency = serializers.CharField()
+def _visitor_price(context: dict[str, Any], variant: ProductVariant) -> Price | None:
+    """The variant's price of the visitor's price type (the selector prefetched only that one)."""
+    price_type = _price_type(context)
+    if price_type is None:
+        return None
+    return next((price for price in variant.prices.all() if price.price_type_id == price_type.pk), None)
 
 
 class _WarehouseRef(serializers.Serializer[Any]):
@@ -78,8 +76,7 @@ class VariantSerializer(serializers.ModelSerializer[ProductVariant]):
     price = serializers.SerializerMethodField(
         help_text="The price for you (your price type); null: not for sale to you."
     )
-    currency = serializers.SerializerMethodField()
-    prices = PriceSerializer(many=True, read_only=True, help_text="Prices of every price type.")
+    currency = serializers.SerializerMethodField(help_text="Currency of ``price``; null when there is no price.")
     stock = QuantityField(source="stock_total", help_text="Total stock, as 1C reported it.")
     stocks = StockSerializer(many=True, read_only=True, help_text="Stock per warehouse, when 1C reports it.")
 
@@ -94,7 +91,6 @@ class VariantSerializer(serializers.ModelSerializer[ProductVariant]):
             "characteristics",
             "price",
             "currency",
-            "prices",
             "stock",
             "stocks",
         )
@@ -110,16 +106,14 @@ class VariantSerializer(serializers.ModelSerializer[ProductVariant]):
 
     @extend_schema_field(MoneyField(allow_null=True))
     def get_price(self, variant: ProductVariant) -> str | None:
-        price_type = _price_type(self.context)
-        for price in variant.prices.all():
-            if price_type is not None and price.price_type_id == price_type.pk:
-                return MoneyField().to_representation(price.value)
-        return None
+        price = _visitor_price(self.context, variant)
+        return MoneyField().to_representation(price.value) if price is not None else None
 
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_currency(self, variant: ProductVariant) -> str | None:
         price_type = _price_type(self.context)
-        return price_type.currency if price_type is not None else None
+        has_price = _visitor_price(self.context, variant) is not None
+        return price_type.currency if price_type is not None and has_price else None
 
 
 class ProductListSerializer(serializers.ModelSerializer[Product]):
@@ -145,7 +139,8 @@ class ProductListSerializer(serializers.ModelSerializer[Product]):
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_currency(self, product: Product) -> str | None:
         price_type = _price_type(self.context)
-        return price_type.currency if price_type is not None else None
+        has_price = getattr(product, "price", None) is not None
+        return price_type.currency if price_type is not None and has_price else None
 
     @extend_schema_field(serializers.URLField(allow_null=True))
     def get_image(self, product: Product) -> str | None:

@@ -34,11 +34,12 @@ def test_role_without_its_own_price_type_falls_back_to_retail() -> None:
     assert customer_price_type(customer=UserFactory(role=CustomerRole.WHOLESALE_3)) == retail
 
 
-def test_without_any_mapping_the_oldest_price_type_is_used() -> None:
-    first = PriceTypeFactory(name="Я")
-    PriceTypeFactory(name="А")
+def test_price_type_mapped_to_no_role_is_never_used_not_even_the_oldest() -> None:
+    PriceTypeFactory(name="Закупочная")
+    PriceTypeFactory(name="Розничная")
 
-    assert customer_price_type(customer=UserFactory()) == first
+    assert customer_price_type(customer=UserFactory()) is None
+    assert customer_price_type(customer=None) is None
 
 
 def test_shop_without_price_types_has_no_price_type() -> None:
