@@ -162,12 +162,24 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 # --- REST API -------------------------------------------------------------------------------
+# Largest request body (uploaded files aside) Django reads into memory; the API answers a bigger
+# one 413. The 1C exchange streams its uploads and is not bound by it (EXCHANGE_FILE_LIMIT).
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int(
+    "DJANGO_DATA_UPLOAD_MAX_MEMORY_SIZE",
+    2_621_440,
+    "Largest request body in bytes the API and the admin read (files aside); bigger ones get 413.",
+)
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    "DEFAULT_PARSER_CLASSES": [
+        "config.api.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": env_int("API_PAGE_SIZE", 20, "Items per page in list endpoints of the REST API."),
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],

@@ -6,10 +6,12 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.test import Client
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from rest_framework.test import APIClient
 
+from tests.api.helpers import json_of
 from tests.factories import ProductFactory
 
 pytestmark = pytest.mark.django_db
@@ -99,3 +101,77 @@ def test_nul_characters_postgresql_cannot_store_are_refused(shop: None, url: str
 
 def test_nul_character_in_a_search_is_refused() -> None:
     assert APIClient().get("/api/products/", {"search": "a\x00"}).status_code == 400
+
+
+# Through Django's test client, so the whole middleware stack sees these requests as a server
+# would; it raises what the stack does not turn into an answer, so a 500 would show as an error.
+ENDPOINTS = ["/api/orders/", "/api/customers/register/", "/api/customers/token/"]
+
+
+@pytest.mark.parametrize("url", ENDPOINTS)
+@pytest.mark.parametrize(
+    "body",
+    [
+        "[" * 100_000,
+        '{"items": ' + "[" * 100_000,
+        '{"items": [' + '{"a": ' * 50_000 + "1" + "}" * 50_000 + "]}",
+        "[" * 100_000 + "]" * 100_000,
+    ],
+    ids=["open-lists", "in-a-field", "closed-objects", "closed-lists"],
+)
+def test_deeply_nested_json_is_a_400_parse_error(shop: None, url: str, body: str) -> None:
+    response = Client().post(url, body, content_type="application/json")
+
+    assert response.status_code == 400
+    assert set(json_of(response)) == {"detail"}
+
+
+@pytest.mark.parametrize("url", ENDPOINTS)
+@pytest.mark.parametrize(
+    ("content_type", "body"),
+    [
+        ("application/json", '{"comment": "' + "x" * 3_000_000 + '"}'),
+        ("application/x-www-form-urlencoded", "comment=" + "x" * 3_000_000),
+    ],
+    ids=["json", "form"],
+)
+def test_body_over_the_limit_is_413_with_the_api_error_shape(
+    shop: None, url: str, content_type: str, body: str
+) -> None:
+    response = Client().post(url, body, content_type=content_type)
+
+    assert response.status_code == 413
+    assert json_of(response) == {"detail": "Тело запроса больше допустимого (2621440 байт)."}
+
+
+def test_big_body_of_a_type_the_api_does_not_read_is_415(shop: None) -> None:
+    response = Client().post("/api/orders/", "x" * 3_000_000, content_type="text/plain")
+
+    assert response.status_code == 415
+    assert set(json_of(response)) == {"detail"}
+
+
+def test_multipart_field_over_the_limit_is_413(shop: None) -> None:
+    response = Client().post("/api/orders/", {"contact_name": "x" * 3_000_000})
+
+    assert response.status_code == 413
+    assert set(json_of(response)) == {"detail"}
+
+
+def test_body_limit_follows_the_setting(shop: None, settings: Any) -> None:
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    body = {"contact_name": "Анна", "contact_email": "a@example.com", "comment": "x" * 1000, "items": []}
+
+    response = Client().post("/api/orders/", body, content_type="application/json")
+
+    assert response.status_code == 413
+    assert json_of(response) == {"detail": "Тело запроса больше допустимого (1000 байт)."}
+
+
+def test_too_many_form_fields_is_a_400(shop: None) -> None:
+    body = "&".join(f"f{n}=1" for n in range(2000))
+
+    response = Client().post("/api/orders/", body, content_type="application/x-www-form-urlencoded")
+
+    assert response.status_code == 400
+    assert set(json_of(response)) == {"detail"}
