@@ -3,13 +3,21 @@
 Only active categories, products and variants are shown. Prices are those of one price type,
 the requesting customer's (see customers.selectors.customer_price_type): no other price is even
 read, so none can leak into an answer.
+
+Availability (``available``): what can be ordered now, one number for the product page and the
+order check alike: 1C's stock less what orders not yet handed to 1C hold
+(orders.selectors.order_items_holding_stock), never below zero.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from decimal import Decimal
+
 from django.db.models import (
     Count,
     DecimalField,
+    F,
     OuterRef,
     Prefetch,
     Q,
@@ -18,6 +26,7 @@ from django.db.models import (
     Sum,
     Value,
 )
+from django.db.models.functions import Coalesce, Greatest
 
 from catalog.models import (
     MONEY,
@@ -31,6 +40,11 @@ from catalog.models import (
     Stock,
 )
 from catalog.search import SearchFold, search_fold
+from orders.selectors import order_items_holding_stock
+
+_QUANTITY_FIELD: DecimalField[Decimal, Decimal] = DecimalField(
+    max_digits=QUANTITY["max_digits"], decimal_places=QUANTITY["decimal_places"]
+)
 
 
 def category_list() -> QuerySet[Category]:
@@ -61,21 +75,46 @@ def category_descendant_ids(*, category_id: int) -> set[int]:
     return found
 
 
+def variants_annotate_available(variants: QuerySet[ProductVariant]) -> QuerySet[ProductVariant]:
+    """``available``: what of each variant can be ordered now (see the module's docstring)."""
+    held = (
+        order_items_holding_stock()
+        .filter(variant=OuterRef("pk"))
+        .order_by()
+        .values("variant")
+        .annotate(total=Sum("quantity"))
+        .values("total")
+    )
+    zero = Value(Decimal(0), output_field=_QUANTITY_FIELD)
+    return variants.annotate(
+        available=Greatest(
+            F("stock_total") - Coalesce(Subquery(held, output_field=_QUANTITY_FIELD), zero),
+            zero,
+            output_field=_QUANTITY_FIELD,
+        )
+    )
+
+
+def variant_available(*, variant_ids: Iterable[int]) -> dict[int, Decimal]:
+    """``available`` of each of these variants (active or not), by id."""
+    variants = variants_annotate_available(ProductVariant.objects.filter(pk__in=list(variant_ids)))
+    # The stubs' plugin cannot see annotations in values_list.
+    return dict(variants.values_list("pk", "available"))  # type: ignore[misc]
+
+
 def product_annotate_price_and_stock(*, products: QuerySet[Product], price_type: PriceType | None) -> QuerySet[Product]:
     """``price``: the lowest price of the product's active variants for ``price_type`` (None if
-    it has none); ``stock``: the sum of their totals. Subqueries, not joins, so the two never
-    multiply each other."""
+    it has none); ``stock``: the sum of their totals as 1C reported them; ``available``: the sum
+    of what of each can be ordered now. Subqueries, not joins, so they never multiply each other."""
     price = (
         Price.objects.filter(variant__product=OuterRef("pk"), variant__is_active=True, price_type=price_type)
         .order_by("value")
         .values("value")[:1]
     )
-    stock = (
-        ProductVariant.objects.filter(product=OuterRef("pk"), is_active=True)
-        .order_by()
-        .values("product")
-        .annotate(total=Sum("stock_total"))
-        .values("total")
+    active_variants = ProductVariant.objects.filter(product=OuterRef("pk"), is_active=True).order_by()
+    stock = active_variants.values("product").annotate(total=Sum("stock_total")).values("total")
+    available = (
+        variants_annotate_available(active_variants).values("product").annotate(total=Sum("available")).values("total")
     )
     return products.annotate(
         price=Subquery(price)
@@ -83,10 +122,8 @@ def product_annotate_price_and_stock(*, products: QuerySet[Product], price_type:
         else Value(
             None, output_field=DecimalField(max_digits=MONEY["max_digits"], decimal_places=MONEY["decimal_places"])
         ),
-        stock=Subquery(
-            stock,
-            output_field=DecimalField(max_digits=QUANTITY["max_digits"], decimal_places=QUANTITY["decimal_places"]),
-        ),
+        stock=Subquery(stock, output_field=_QUANTITY_FIELD),
+        available=Subquery(available, output_field=_QUANTITY_FIELD),
     )
 
 
@@ -112,7 +149,7 @@ def product_detail(*, product_id: int, price_type: PriceType | None) -> Product 
     ``price_type`` (no other price type's) and per-warehouse stock (active warehouses), property
     values and images."""
     variants = (
-        ProductVariant.objects.filter(is_active=True)
+        variants_annotate_available(ProductVariant.objects.filter(is_active=True))
         .prefetch_related(
             Prefetch(
                 "prices", queryset=Price.objects.filter(price_type=price_type) if price_type else Price.objects.none()

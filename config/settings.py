@@ -14,6 +14,7 @@ from pathlib import Path
 import dj_database_url
 
 from config.env import env_bool, env_int, env_list, env_str
+from config.ratelimit import parse_rate
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -185,6 +186,13 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "config.api.exception_handler",
+    # The client address of throttles and rate limits: X-Forwarded-For only as far as it was
+    # written by proxies of ours; with 0 it is ignored (anyone can send the header).
+    "NUM_PROXIES": env_int(
+        "TRUSTED_PROXY_COUNT",
+        0,
+        "Reverse proxies in front of the site whose X-Forwarded-For gives the client address; 0: the connection's.",
+    ),
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Shop API",
@@ -197,6 +205,27 @@ SPECTACULAR_SETTINGS = {
 SHOP_CURRENCY = env_str("SHOP_CURRENCY", "RUB", "Currency of orders when a price carries none.")
 SHOP_ORDER_NUMBER_PREFIX = env_str(
     "SHOP_ORDER_NUMBER_PREFIX", "", "Text put before every order number, e.g. a shop code."
+)
+# What one order may hold, so that one visitor cannot tie up a shop's stock in a single order.
+SHOP_ORDER_MAX_LINES = env_int("SHOP_ORDER_MAX_LINES", 200, "Most lines one order may have.")
+SHOP_ORDER_MAX_LINE_QUANTITY = env_int(
+    "SHOP_ORDER_MAX_LINE_QUANTITY", 10_000, "Largest quantity of one variant in one order."
+)
+# Orders placed (refused ones are not counted), on the shared cache: per client address for
+# everyone, per account for logged-in customers. Customers behind one office NAT share the first.
+SHOP_ORDER_RATE_PER_ADDRESS = parse_rate(
+    env_str(
+        "SHOP_ORDER_RATE_PER_ADDRESS", "30/hour", "Orders one client address may place, e.g. 30/hour; empty: no limit."
+    ),
+    name="SHOP_ORDER_RATE_PER_ADDRESS",
+)
+SHOP_ORDER_RATE_PER_CUSTOMER = parse_rate(
+    env_str(
+        "SHOP_ORDER_RATE_PER_CUSTOMER",
+        "60/hour",
+        "Orders one customer account may place, e.g. 60/hour; empty: no limit.",
+    ),
+    name="SHOP_ORDER_RATE_PER_CUSTOMER",
 )
 
 # --- 1C exchange ("Обмен с сайтом"); read through exchange.conf.exchange_settings() --------

@@ -6,11 +6,16 @@ Decisions (also in the API description):
   at retail). Line and order totals are computed here; nothing the client sends about money is
   read. A variant without a price of that type cannot be ordered.
 * **Stock is checked, never decremented**: 1C owns stock and sends new figures with every
-  exchange. What may be ordered is 1C's ``stock_total`` minus what orders the site has not yet
-  handed to 1C already claim (not sent, not skipped, not cancelled): once an order is in 1C, 1C
-  accounts for it. The variants' rows are locked (``select_for_update``) for the duration of the
-  check, so two concurrent orders for the last unit cannot both pass. On SQLite the IMMEDIATE
+  exchange. What may be ordered is what the product page shows as available, from the same
+  selector (catalog.selectors.variant_available): 1C's ``stock_total`` minus what orders the site
+  has not yet handed to 1C hold (not sent, not skipped, not cancelled); once an order is in 1C,
+  1C accounts for it. The variants' rows are locked (``select_for_update``) for the duration of
+  the check, so two concurrent orders for the last unit cannot both pass. On SQLite the IMMEDIATE
   transaction mode (settings) serialises writers, which gives the same guarantee.
+* **Limits**, so that one visitor cannot tie up the stock: at most SHOP_ORDER_MAX_LINES lines and
+  SHOP_ORDER_MAX_LINE_QUANTITY of one variant per order; products counted in pieces
+  (catalog.units) only in whole numbers. How many orders a client may place is limited at the
+  API (SHOP_ORDER_RATE_PER_*).
 * **Duplicate lines** for one variant are merged (quantities added) into one order line; errors
   are reported on the first of them.
 * **Lines** name a ``variant``, or a ``product`` that has exactly one active variant (a product
@@ -32,16 +37,16 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import Q, QuerySet
 
 from catalog.models import Price, ProductVariant
-from catalog.selectors import product_sellable_variant, variant_title
+from catalog.selectors import product_sellable_variant, variant_available, variant_title
+from catalog.units import unit_is_piece
 from customers.models import User
 from customers.selectors import customer_price_type
 from customers.validators import phone_normalize
-from orders.models import Order, OrderItem, OrderStatus
+from orders.models import Order, OrderItem
 
-MAX_LINES = 500
 CENT = Decimal("0.01")
 # Order totals are DecimalField(max_digits=18, decimal_places=2): anything from here up would
 # not fit the column and fail at INSERT, so it is refused as a field error first.
@@ -109,18 +114,6 @@ def _quantity_error(quantity: Decimal) -> str | None:
     return None
 
 
-def _reserved(variant_ids: Sequence[int]) -> dict[int, Decimal]:
-    """What orders still on their way to 1C claim of each variant."""
-    rows = (
-        OrderItem.objects.filter(variant_id__in=variant_ids, order__sent_to_1c=False, order__export_skipped=False)
-        .exclude(order__status=OrderStatus.CANCELLED)
-        .values("variant_id")
-        .annotate(quantity=Sum("quantity"))
-        .order_by()
-    )
-    return {row["variant_id"]: row["quantity"] for row in rows}
-
-
 def _format_quantity(quantity: Decimal) -> str:
     return format(quantity.normalize(), "f") if quantity == quantity.to_integral() else str(quantity)
 
@@ -141,14 +134,16 @@ def order_create(
     if not lines:
         errors["items"] = ["Добавьте в заказ хотя бы один товар."]
         raise OrderInvalid(errors)
-    if len(lines) > MAX_LINES:
-        errors["items"] = [f"Не больше {MAX_LINES} строк в одном заказе."]
+    max_lines = settings.SHOP_ORDER_MAX_LINES
+    if len(lines) > max_lines:
+        errors["items"] = [f"Не больше {max_lines} строк в одном заказе."]
         raise OrderInvalid(errors)
 
     line_errors: list[dict[str, list[str]]] = [{} for _ in lines]
     with transaction.atomic():
         # Which variant each line means; duplicates merge into the first line naming the variant.
         merged: dict[int, tuple[int, Decimal]] = {}
+        fractional: set[int] = set()  # variants some line asked a fraction of
         for index, line in enumerate(lines):
             problem = _quantity_error(line.quantity)
             if problem:
@@ -167,6 +162,8 @@ def order_create(
                 continue
             first, quantity = merged.get(variant_id, (index, Decimal(0)))
             merged[variant_id] = (first, quantity + line.quantity)
+            if line.quantity != line.quantity.to_integral_value():
+                fractional.add(variant_id)
 
         ids = sorted(merged)
         # Locked in id order, so two orders over the same variants cannot deadlock.
@@ -183,7 +180,8 @@ def order_create(
             if price_type is not None
             else {}
         )
-        reserved = _reserved(ids)
+        # After the lock: an order that held the lock before has committed its lines by now.
+        available_now = variant_available(variant_ids=ids)
 
         items: list[OrderItem] = []
         items_total = Decimal(0)
@@ -197,11 +195,18 @@ def order_create(
             if price is None:
                 line_errors[index][field] = ["У товара нет цены для вас; его нельзя заказать."]
                 continue
-            available = variant.stock_total - reserved.get(variant_id, Decimal(0))
-            if quantity > available:
+            if variant_id in fractional and unit_is_piece(variant.product.unit_code):
+                unit = variant.product.unit_name or "шт"
+                line_errors[index]["quantity"] = [f"Продаётся целыми единицами ({unit}): укажите целое количество."]
+                continue
+            if quantity > settings.SHOP_ORDER_MAX_LINE_QUANTITY:
                 line_errors[index]["quantity"] = [
-                    f"Недостаточно на складе: доступно {_format_quantity(max(available, Decimal(0)))}."
+                    f"Не больше {settings.SHOP_ORDER_MAX_LINE_QUANTITY} одного товара в заказе."
                 ]
+                continue
+            available = available_now.get(variant_id, Decimal(0))
+            if quantity > available:
+                line_errors[index]["quantity"] = [f"Недостаточно на складе: доступно {_format_quantity(available)}."]
                 continue
             line_total = (price.value * quantity).quantize(CENT, rounding=ROUND_HALF_UP)
             if line_total >= MAX_TOTAL:

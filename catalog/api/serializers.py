@@ -77,8 +77,14 @@ class VariantSerializer(serializers.ModelSerializer[ProductVariant]):
         help_text="The price for you (your price type); null: not for sale to you."
     )
     currency = serializers.SerializerMethodField(help_text="Currency of ``price``; null when there is no price.")
-    stock = QuantityField(source="stock_total", help_text="Total stock, as 1C reported it.")
-    stocks = StockSerializer(many=True, read_only=True, help_text="Stock per warehouse, when 1C reports it.")
+    stock = QuantityField(
+        source="available",
+        help_text="What can be ordered now: 1C's stock less what orders not yet in 1C hold. "
+        "An order for more is refused with this same figure.",
+    )
+    stocks = StockSerializer(
+        many=True, read_only=True, help_text="Stock per warehouse as 1C reported it, when 1C reports it."
+    )
 
     class Meta:
         model = ProductVariant
@@ -119,7 +125,9 @@ class VariantSerializer(serializers.ModelSerializer[ProductVariant]):
 class ProductListSerializer(serializers.ModelSerializer[Product]):
     price = MoneyField(allow_null=True, help_text="The lowest price for you among the variants; null: no price.")
     currency = serializers.SerializerMethodField()
-    stock = QuantityField(allow_null=True, help_text="Total stock of all variants.")
+    stock = QuantityField(
+        source="available", allow_null=True, help_text="What can be ordered now, all variants together."
+    )
     image = serializers.SerializerMethodField(help_text="URL of the first image.")
 
     class Meta:

@@ -3,11 +3,11 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from rest_framework import serializers
 
 from config.api import MAX_ID, MoneyField, QuantityField
 from orders.models import Order, OrderItem
-from orders.services import MAX_LINES
 
 
 class OrderLineInputSerializer(serializers.Serializer[Any]):
@@ -31,7 +31,7 @@ class OrderLineInputSerializer(serializers.Serializer[Any]):
 class OrderCreateSerializer(serializers.Serializer[Any]):
     """What the client may say about an order. Prices and totals are not among it."""
 
-    items = OrderLineInputSerializer(many=True, allow_empty=False, max_length=MAX_LINES)  # type: ignore[call-arg]
+    items = OrderLineInputSerializer(many=True, allow_empty=False)
     contact_name = serializers.CharField(
         required=False, allow_blank=True, max_length=255, default="", help_text="Required for guests."
     )
@@ -43,6 +43,14 @@ class OrderCreateSerializer(serializers.Serializer[Any]):
     )
     delivery_address = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
     comment = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Checked before a single line is validated, so a huge order costs nothing; read per
+        # request, as the setting may change (tests). The service checks it again.
+        items = self.fields["items"]
+        assert isinstance(items, serializers.ListSerializer)
+        items.max_length = settings.SHOP_ORDER_MAX_LINES  # type: ignore[attr-defined]  # not in the stubs
 
 
 class OrderItemSerializer(serializers.ModelSerializer[OrderItem]):

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from django.conf import settings
 from django.db.models import QuerySet
 from django.http import Http404
 from drf_spectacular.utils import extend_schema
-from rest_framework import generics, serializers, status
+from rest_framework import exceptions, generics, serializers, status
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 
 from config.api import PageNumberPagination
+from config.ratelimit import Limit, RateLimited, rate_give_back, rate_take
 from customers.models import User
 from orders.api.serializers import (
     OrderCreatedSerializer,
@@ -24,6 +27,18 @@ from orders.api.serializers import (
 from orders.models import Order
 from orders.selectors import order_get_for_reader, order_list_for_customer
 from orders.services import OrderInvalid, OrderLine, order_create
+
+
+def _order_rate_take(request: Request, customer: User | None) -> list[str]:
+    """A slot of the order rate limits: per client address (X-Forwarded-For only behind
+    TRUSTED_PROXY_COUNT proxies), and per account for a customer. Raises Throttled (429)."""
+    limits = [Limit("orders:address", BaseThrottle().get_ident(request), settings.SHOP_ORDER_RATE_PER_ADDRESS)]
+    if customer is not None:
+        limits.append(Limit("orders:customer", str(customer.pk), settings.SHOP_ORDER_RATE_PER_CUSTOMER))
+    try:
+        return rate_take(*limits)
+    except RateLimited as exc:
+        raise exceptions.Throttled(wait=exc.wait) from exc
 
 
 @extend_schema(tags=["orders"])
@@ -46,12 +61,14 @@ class OrderListCreateView(generics.ListAPIView[Order]):
     @extend_schema(
         summary="Place an order",
         request=OrderCreateSerializer,
-        responses={201: OrderCreatedSerializer},
+        responses={201: OrderCreatedSerializer, 429: None},
     )
     def post(self, request: Request) -> Response:
         """Prices come from your price type (retail for guests), totals are computed here, stock
         is checked. Guests give a name and an email or a phone; a logged-in customer's profile
-        fills what is left out. Several lines for one variant are merged into one."""
+        fills what is left out. Several lines for one variant are merged into one. Orders placed
+        are limited per client address and per customer (429 with Retry-After); refused orders
+        do not count."""
         data = OrderCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
@@ -60,10 +77,15 @@ class OrderListCreateView(generics.ListAPIView[Order]):
             for item in fields.pop("items")
         ]
         customer = request.user if isinstance(request.user, User) else None
+        slots = _order_rate_take(request, customer)
         try:
             order = order_create(customer=customer, lines=lines, **fields)
         except OrderInvalid as exc:
+            rate_give_back(slots)
             raise serializers.ValidationError(exc.errors) from exc
+        except BaseException:
+            rate_give_back(slots)
+            raise
         return Response(OrderCreatedSerializer(order).data, status=status.HTTP_201_CREATED)
 
 

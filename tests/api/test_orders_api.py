@@ -29,11 +29,11 @@ def post(client: APIClient, body: Any) -> Any:
 
 
 def test_guest_places_an_order_priced_and_totalled_by_the_server(api: APIClient) -> None:
-    kettle, cup = sellable("1499.90", name="Чайник"), sellable("50.005", name="Чашка")
+    kettle, cheese = sellable("1499.90", name="Чайник"), sellable("50.005", name="Сыр", unit_code="166", unit_name="кг")
     body = GUEST | {
         "items": [
             {"variant": kettle.pk, "quantity": 2, "price": "0.01"},
-            {"variant": cup.pk, "quantity": "1.5"},
+            {"variant": cheese.pk, "quantity": "1.5"},
         ],
         "total": "1.00",
         "comment": "Позвонить заранее",
@@ -48,7 +48,7 @@ def test_guest_places_an_order_priced_and_totalled_by_the_server(api: APIClient)
     assert (order["items_total"], order["total"], order["currency"]) == ("3074.81", "3074.81", "RUB")
     assert [(i["name"], i["price"], i["quantity"], i["total"]) for i in order["items"]] == [
         ("Чайник", "1499.90", "2", "2999.80"),
-        ("Чашка", "50.005", "1.5", "75.01"),
+        ("Сыр", "50.005", "1.5", "75.01"),
     ]
     assert len(order["access_key"]) >= 32
     assert order["comment"] == "Позвонить заранее"

@@ -51,9 +51,9 @@ def rejected(*lines: OrderLine, customer: Any = None, **contact: str) -> dict[st
 def test_guest_order_gets_server_prices_totals_and_a_snapshot_of_each_line(settings: Any) -> None:
     settings.SHOP_ORDER_NUMBER_PREFIX = "WEB-"
     kettle = sellable("199.99", name="Чайник", article="CH-1", onec_id="kettle-id")
-    cup = sellable("50.005", name="Чашка")
+    cheese = sellable("50.005", name="Сыр", unit_code="166", unit_name="кг")
 
-    order = place(line(kettle, "2"), line(cup, "1.5"), delivery_address=" Москва ", comment="Позвонить")
+    order = place(line(kettle, "2"), line(cheese, "1.5"), delivery_address=" Москва ", comment="Позвонить")
 
     order.refresh_from_db()
     assert order.number == f"WEB-{order.pk:06d}"
@@ -234,8 +234,8 @@ def test_quantity_must_be_positive_with_at_most_three_decimals(quantity: str, me
     assert message in errors["items"][0]["quantity"][0]
 
 
-def test_fractional_quantity_with_three_decimals_is_accepted() -> None:
-    order = place(line(sellable("10", stock="2"), "1.255"))
+def test_fractional_quantity_with_three_decimals_is_accepted_for_a_unit_not_counted_in_pieces() -> None:
+    order = place(line(sellable("10", stock="2", unit_code="166", unit_name="кг"), "1.255"))
 
     assert order.total == Decimal("12.55")
 
@@ -271,9 +271,11 @@ def test_line_naming_nothing_is_refused() -> None:
     assert set(errors["items"][0]) == {"variant"}
 
 
-def test_too_many_lines_are_refused() -> None:
+def test_too_many_lines_are_refused(settings: Any) -> None:
+    settings.SHOP_ORDER_MAX_LINES = 3
     variant = sellable()
 
-    errors = rejected(*[line(variant)] * 501)
+    errors = rejected(*[line(variant)] * 4)
 
-    assert "items" in errors
+    assert errors["items"] == ["Не больше 3 строк в одном заказе."]
+    assert place(*[line(variant)] * 3).items.get().quantity == 3
