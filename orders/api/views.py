@@ -80,11 +80,10 @@ class OrderListCreateView(generics.ListAPIView[Order]):
         slots = _order_rate_take(request, customer)
         try:
             order = order_create(customer=customer, lines=lines, **fields)
-        except OrderInvalid as exc:
-            rate_give_back(slots)
-            raise serializers.ValidationError(exc.errors) from exc
-        except BaseException:
-            rate_give_back(slots)
+        except BaseException as exc:
+            rate_give_back(slots)  # only orders placed count against the limits
+            if isinstance(exc, OrderInvalid):
+                raise serializers.ValidationError(exc.errors) from exc
             raise
         return Response(OrderCreatedSerializer(order).data, status=status.HTTP_201_CREATED)
 
