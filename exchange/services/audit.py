@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 from django.db import transaction
 from django.utils import timezone
 
+from config.log_masking import MASK, is_secret_name
 from exchange.conf import exchange_settings
 from exchange.models import ExchangeFile, ExchangeRequestLog, ExchangeSession
 
@@ -36,9 +37,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-# Query parameters whose values are secrets of the session: logged as this mask.
-MASKED_PARAMETERS = frozenset({"sessid"})
-MASK = "***"
+# Query parameters whose values are secrets (sessid, …) are logged as MASK (config.log_masking).
 # Longest parameter value and answer text kept in a log row.
 _MAX_VALUE = 1024
 _MAX_ANSWER = 4000
@@ -57,7 +56,7 @@ def _storable(text: str, limit: int) -> str:
 
 def masked_params(params: Mapping[str, str]) -> dict[str, str]:
     return {
-        _storable(key, _MAX_VALUE): (MASK if key in MASKED_PARAMETERS and value else _storable(value, _MAX_VALUE))
+        _storable(key, _MAX_VALUE): (MASK if value and is_secret_name(key) else _storable(value, _MAX_VALUE))
         for key, value in params.items()
     }
 
