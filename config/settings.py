@@ -281,7 +281,9 @@ EXCHANGE_AUTH_MAX_FAILURES = env_int(
 EXCHANGE_AUTH_WINDOW_SECONDS = env_int(
     "EXCHANGE_AUTH_WINDOW_SECONDS", 900, "Window over which failed checkauth attempts are counted."
 )
-EXCHANGE_LOG_RETENTION_DAYS = env_int("EXCHANGE_LOG_RETENTION_DAYS", 30, "Days copies of exchanged files are kept.")
+EXCHANGE_LOG_RETENTION_DAYS = env_int(
+    "EXCHANGE_LOG_RETENTION_DAYS", 30, "Days the request log rows and the copies of exchanged files are kept."
+)
 EXCHANGE_LOG_MAX_BYTES = env_int(
     "EXCHANGE_LOG_MAX_BYTES", 5 * 1024**3, "Total size the exchanged-file copies may take."
 )

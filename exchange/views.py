@@ -362,7 +362,7 @@ def exchange_endpoint(request: HttpRequest) -> HttpResponseBase:
             method=str(request.method)[:8],
             exchange_type=exchange.exchange_type,
             mode=exchange.mode,
-            params=audit.masked_params(params),
+            params=audit.masked_params(params, known_client=exchange.session is not None),
             outcome=reply.status if not isinstance(reply, FileReply) else "success",
             answer=_masked(logged_text, exchange),
             bytes_in=exchange.body.consumed if exchange.body is not None else 0,
