@@ -24,6 +24,7 @@ import logging
 import time
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.db import connection
 from django.db.models import F
 
@@ -102,6 +103,9 @@ class LoginAttempt:
 
     def succeeded(self) -> None:
         """The password was right: the attempt is not a failure."""
+        self._release()
+
+    def _release(self) -> None:
         if not self.settled:
             self.settled = True
             for key, window_start in self.slots:
@@ -125,7 +129,7 @@ def login_attempt_start(*, policy: ThrottlePolicy, address: str | None, login: s
         if count > limit:
             # Refused without a check, so it gives every slot back: waiting out the window is
             # enough, retries while throttled never extend it.
-            attempt.succeeded()
+            attempt._release()
             logger.warning("%s login throttled for %s (%s)", policy.scope, address, key.split(":")[1])
             raise LoginThrottled(retry_after=max(1, window_start + policy.window_seconds - now))
     return attempt
@@ -141,8 +145,6 @@ def login_throttle_prune(*, now: float | None = None, older_than_seconds: int) -
 def site_login_policy(scope: str) -> ThrottlePolicy:
     """The policy of the shop's own logins (API token, admin): LOGIN_MAX_FAILURES and
     LOGIN_FAILURE_WINDOW_SECONDS; each scope counts separately."""
-    from django.conf import settings
-
     return ThrottlePolicy(
         scope=scope,
         max_failures=int(settings.LOGIN_MAX_FAILURES),
