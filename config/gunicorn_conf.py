@@ -62,3 +62,6 @@ worker_class = "config.gunicorn_conf.ReadTimeoutThreadWorker"
 threads = env_int(
     "WEB_THREADS", 8, "Threads per gunicorn worker started by `make run` (requests served at once per worker)."
 )
+# gunicorn's runtime control socket is one path per user (~/.gunicorn/gunicorn.ctl): a second
+# instance on the machine (a test server, another checkout) would take it over. Nothing uses it.
+control_socket_disable = True
