@@ -26,6 +26,8 @@ def commands() -> dict[str, list[str]]:
     return {
         "web": [
             str(BIN / "gunicorn"),
+            "--config",
+            "python:config.gunicorn_conf",
             "config.wsgi:application",
             "--bind",
             f"{host}:{port}",

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import dj_database_url
 
-from config.env import env_bool, env_int, env_list, env_str
+from config.env import ImproperEnvironment, env_bool, env_int, env_list, env_str
 from config.ratelimit import parse_rate
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -162,6 +162,44 @@ CELERY_BEAT_SCHEDULE = {
     "fail-stale-imports": {"task": "exchange.fail_stale_imports", "schedule": 3600.0},
 }
 
+# --- Shared cache and login throttles ------------------------------------------------------
+# One cache shared by every process of the site (DRF's rate throttles, the API's rate limits):
+# Redis when CACHE_URL or, failing that, CELERY_BROKER_URL names one; on the embedded default a
+# file cache in VAR_DIR/cache, which every process on the machine shares and which needs no table
+# or server. Never a per-process memory cache: with 3 gunicorn workers a limit would be 3 limits.
+CACHE_URL = env_str(
+    "CACHE_URL",
+    "",
+    "Shared cache: redis://host:6379/N; empty: the Redis of CELERY_BROKER_URL if it is one, else a file cache in VAR_DIR/cache.",
+)
+CACHE_KEY_PREFIX = env_str(
+    "CACHE_KEY_PREFIX", "shop1c", "Prefix of every cache key, for sites (or test runs) sharing one Redis."
+)
+_cache_url = CACHE_URL or (CELERY_BROKER_URL if CELERY_BROKER_URL.startswith(("redis://", "rediss://")) else "")
+if _cache_url and not _cache_url.startswith(("redis://", "rediss://", "unix://")):
+    raise ImproperEnvironment(f"CACHE_URL must be a redis:// URL or empty, got {CACHE_URL!r}")
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _cache_url}
+        if _cache_url
+        else {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": str(VAR_DIR / "cache")}
+    )
+    | {"KEY_PREFIX": CACHE_KEY_PREFIX}
+}
+TRUSTED_PROXIES = env_int(
+    "TRUSTED_PROXIES",
+    0,
+    "Reverse proxies in front of the site; the client address is taken from X-Forwarded-For only when above 0.",
+)
+LOGIN_MAX_FAILURES = env_int(
+    "LOGIN_MAX_FAILURES",
+    5,
+    "Failed API token or admin logins per address and login before throttling (4x that per address).",
+)
+LOGIN_FAILURE_WINDOW_SECONDS = env_int(
+    "LOGIN_FAILURE_WINDOW_SECONDS", 900, "Window over which failed API token and admin logins are counted."
+)
+
 # --- REST API -------------------------------------------------------------------------------
 # Largest request body (uploaded files aside) Django reads into memory; the API answers a bigger
 # one 413. The 1C exchange streams its uploads and is not bound by it (EXCHANGE_FILE_LIMIT).
@@ -186,13 +224,8 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "config.api.exception_handler",
-    # The client address of throttles and rate limits: X-Forwarded-For only as far as it was
-    # written by proxies of ours; with 0 it is ignored (anyone can send the header).
-    "NUM_PROXIES": env_int(
-        "TRUSTED_PROXY_COUNT",
-        0,
-        "Reverse proxies in front of the site whose X-Forwarded-For gives the client address; 0: the connection's.",
-    ),
+    # The same rule as config.http.client_address: X-Forwarded-For only behind trusted proxies.
+    "NUM_PROXIES": TRUSTED_PROXIES,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Shop API",
@@ -275,12 +308,16 @@ EXCHANGE_IMPORT_SKIP_UNCHANGED_FILES = env_bool(
     "Skip a file byte-identical to one already imported while the catalog is untouched since.",
 )
 EXCHANGE_AUTH_MAX_FAILURES = env_int(
-    "EXCHANGE_AUTH_MAX_FAILURES", 5, "Failed checkauth attempts per address or user before throttling."
+    "EXCHANGE_AUTH_MAX_FAILURES",
+    5,
+    "Failed checkauth attempts per address and login before throttling (4x that per address).",
 )
 EXCHANGE_AUTH_WINDOW_SECONDS = env_int(
     "EXCHANGE_AUTH_WINDOW_SECONDS", 900, "Window over which failed checkauth attempts are counted."
 )
-EXCHANGE_LOG_RETENTION_DAYS = env_int("EXCHANGE_LOG_RETENTION_DAYS", 30, "Days copies of exchanged files are kept.")
+EXCHANGE_LOG_RETENTION_DAYS = env_int(
+    "EXCHANGE_LOG_RETENTION_DAYS", 30, "Days the request log rows and the copies of exchanged files are kept."
+)
 EXCHANGE_LOG_MAX_BYTES = env_int(
     "EXCHANGE_LOG_MAX_BYTES", 5 * 1024**3, "Total size the exchanged-file copies may take."
 )
@@ -292,7 +329,9 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # Every record passes the secrets filter before it is written (sessid, cookies, passwords).
+    "filters": {"secrets": {"()": "config.log_masking.SecretsFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["secrets"]}},
     "root": {"handlers": ["console"], "level": "WARNING"},
     "loggers": {
         name: {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False}

@@ -6,14 +6,42 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.core.exceptions import ValidationError
 
+from config.http import client_address
 from customers.admin_search import PhoneSearchMixin
+from customers.login_throttle import LOGIN_THROTTLED, LoginThrottled, login_attempt_start, site_login_policy
 from customers.models import User
 from customers.services import email_normalize
 from customers.validators import company_requisites_errors, phone_normalize
+
+
+class ThrottledAdminLoginForm(AdminAuthenticationForm):
+    """The admin login, throttled like every other password check (customers.login_throttle):
+    superusers may also run the 1C exchange, so their password is worth guessing."""
+
+    def clean(self) -> dict[str, Any]:
+        try:
+            attempt = login_attempt_start(
+                policy=site_login_policy("admin"),
+                address=client_address(self.request) if self.request is not None else None,
+                login=str(self.cleaned_data.get("username") or ""),
+            )
+        except LoginThrottled:
+            raise ValidationError(LOGIN_THROTTLED, code="throttled") from None
+        try:
+            cleaned = super().clean()
+        except ValidationError:
+            attempt.failed()
+            raise
+        attempt.succeeded()
+        return cleaned
+
+
+admin.site.login_form = ThrottledAdminLoginForm
 
 REQUISITES = ("customer_type", "company_name", "inn", "kpp")
 SYNC_FIELDS = ("onec_id", "created_in_1c", "needs_1c_export", "sync_status", "last_sync_at", "sync_error_message")

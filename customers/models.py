@@ -95,3 +95,20 @@ class User(AbstractUser):
         if self.customer_type == CustomerType.COMPANY and self.company_name:
             return self.company_name
         return self.get_full_name() or self.email
+
+
+class LoginThrottle(models.Model):
+    """One counter of login attempts (customers.login_throttle): failed ones plus those being
+    checked right now, within a window that starts with the first attempt. Rows are bumped with one
+    atomic upsert, so parallel attempts can never all pass the check."""
+
+    key = models.CharField(max_length=96, primary_key=True)
+    count = models.IntegerField(default=0)
+    window_start = models.BigIntegerField("начало окна (unix time)", default=0, db_index=True)
+
+    class Meta:
+        verbose_name = "счётчик попыток входа"
+        verbose_name_plural = "счётчики попыток входа"
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.count}"

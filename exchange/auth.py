@@ -1,5 +1,5 @@
 """Who may exchange: HTTP Basic credentials of ``mode=checkauth``, the exchange permission, and a
-throttle on repeated failures.
+throttle on repeated failures per (address, login) and per address (customers.login_throttle).
 
 Only checkauth carries credentials; every later request is authenticated by the session cookie
 (protocol.md §1.2, §1.3 — widely used servers do the same and it works with real 1C).
@@ -11,17 +11,15 @@ import base64
 import binascii
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import TYPE_CHECKING, Any, cast
 
 from django.contrib.auth import authenticate
 from django.contrib.auth.models import Permission
 from django.db.models import Q
 from django.http import HttpRequest
-from django.utils import timezone
 
+from customers.login_throttle import LoginThrottled, ThrottlePolicy, login_attempt_start
 from exchange.conf import exchange_settings
-from exchange.models import ExchangeRequestLog
 from exchange.protocol import AUTH_FAILED, AUTH_THROTTLED, ExchangeError
 
 if TYPE_CHECKING:
@@ -109,24 +107,37 @@ def user_can_exchange(user: Any) -> bool:
     ).exists()
 
 
-def auth_is_throttled(*, remote_addr: str | None, username: str) -> bool:
-    """Too many refused checkauth attempts lately from this address or for this user name."""
+def exchange_throttle_policy() -> ThrottlePolicy:
     conf = exchange_settings()
-    if conf.auth_max_failures <= 0:
-        return False
-    scope = Q(remote_addr=remote_addr) if remote_addr else Q(pk__in=[])
-    if username:
-        scope |= Q(username=username)
-    since = timezone.now() - timedelta(seconds=conf.auth_window_seconds)
-    failures = ExchangeRequestLog.objects.filter(scope, auth_failed=True, created_at__gte=since)
-    # A count bounded by the limit: the query stops early however many failures there are.
-    return len(failures.values_list("pk", flat=True)[: conf.auth_max_failures]) >= conf.auth_max_failures
+    return ThrottlePolicy(
+        scope="exchange", max_failures=conf.auth_max_failures, window_seconds=conf.auth_window_seconds
+    )
 
 
-def exchange_authenticate(*, request: HttpRequest, credentials: Credentials | None) -> User:
-    """The user that may exchange, or AuthFailed with the same text whatever went wrong."""
+def exchange_authenticate(*, request: HttpRequest, credentials: Credentials | None, remote_addr: str | None) -> User:
+    """The user that may exchange, or AuthFailed with the same text whatever went wrong;
+    AuthThrottled, without checking the password, after too many failures from this address
+    (customers.login_throttle)."""
+    try:
+        attempt = login_attempt_start(
+            policy=exchange_throttle_policy(),
+            address=remote_addr,
+            login=credentials.username if credentials else "",
+        )
+    except LoginThrottled:
+        raise AuthThrottled() from None
+    try:
+        user = _check_credentials(request=request, credentials=credentials, remote_addr=remote_addr)
+    except AuthFailed:
+        attempt.failed()
+        raise
+    attempt.succeeded()
+    return user
+
+
+def _check_credentials(*, request: HttpRequest, credentials: Credentials | None, remote_addr: str | None) -> User:
     if credentials is None or not credentials.username:
-        logger.info("checkauth without credentials from %s", request.META.get("REMOTE_ADDR"))
+        logger.info("checkauth without credentials from %s", remote_addr)
         raise AuthFailed()
     # Logins are stored lower-cased by the user manager; 1C keeps what the operator typed.
     user = authenticate(request, username=credentials.username.lower(), password=credentials.password)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from celery import Task, shared_task
 
+from customers.login_throttle import login_throttle_prune
 from exchange.services.audit import audit_prune
 from exchange.services.catalog_import import import_session_run, imports_fail_stale
 from exchange.services.sessions import sessions_expire_idle
@@ -19,11 +20,24 @@ def expire_sessions() -> dict[str, int]:
     return {"expired": expired, "folders_removed": removed}
 
 
+# Longer than any throttle window anyone configures (15 minutes by default): a counter whose
+# window ended is dead weight, and dropping one early would only forget old failures.
+LOGIN_COUNTERS_KEPT_SECONDS = 2 * 24 * 3600
+
+
 @shared_task(name="exchange.prune_exchange_logs", soft_time_limit=1800, time_limit=2400)
 def prune_exchange_logs() -> dict[str, int]:
-    """Apply the retention policy (days, total size) to the copies of exchanged files."""
+    """Apply the retention policy (days, total size) to the request log and the copies of
+    exchanged files; drop login throttle counters whose window ended long ago."""
     result = audit_prune()
-    return {"days_removed": result.days_removed, "files_removed": result.files_removed, "bytes_left": result.bytes_left}
+    counters = login_throttle_prune(older_than_seconds=LOGIN_COUNTERS_KEPT_SECONDS)
+    return {
+        "days_removed": result.days_removed,
+        "files_removed": result.files_removed,
+        "bytes_left": result.bytes_left,
+        "requests_removed": result.requests_removed,
+        "login_counters_removed": counters,
+    }
 
 
 # Soft limit: the task stops cleanly and the import is marked failed; hard limit: the worker

@@ -7,7 +7,6 @@ to the server log instead of a 500 page. Every request leaves an ExchangeRequest
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import secrets
 import time
@@ -20,7 +19,8 @@ from urllib.parse import unquote_to_bytes
 from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseBase
 from django.views.decorators.csrf import csrf_exempt
 
-from exchange.auth import AuthFailed, AuthThrottled, auth_is_throttled, basic_credentials, exchange_authenticate
+from config.http import client_address
+from exchange.auth import AuthFailed, basic_credentials, exchange_authenticate
 from exchange.conf import exchange_settings
 from exchange.models import ExchangeSession, ExchangeType
 from exchange.protocol import (
@@ -117,15 +117,6 @@ def parse_query_string(query_string: str) -> dict[str, str]:
     return params
 
 
-def _remote_addr(request: HttpRequest) -> str | None:
-    # REMOTE_ADDR only: X-Forwarded-For is whatever the client wants it to be.
-    value = str(request.META.get("REMOTE_ADDR") or "")
-    try:
-        return str(ipaddress.ip_address(value))
-    except ValueError:
-        return None
-
-
 def _body_reader(request: HttpRequest) -> uploads.BodyReader:
     """The raw body of ``mode=file``, never parsed by Django and never read whole."""
     try:
@@ -155,10 +146,10 @@ def _filename(exchange: _Exchange) -> str:
 def _checkauth(exchange: _Exchange) -> Reply:
     credentials = basic_credentials(exchange.request.META)
     exchange.username = credentials.username if credentials else ""
-    if auth_is_throttled(remote_addr=exchange.remote_addr, username=exchange.username):
-        raise AuthThrottled()
     try:
-        user = exchange_authenticate(request=exchange.request, credentials=credentials)
+        user = exchange_authenticate(
+            request=exchange.request, credentials=credentials, remote_addr=exchange.remote_addr
+        )
     except AuthFailed:
         exchange.auth_failed = True
         raise
@@ -341,7 +332,7 @@ def exchange_endpoint(request: HttpRequest) -> HttpResponseBase:
         params=params,
         exchange_type=params.get("type", ""),
         mode=params.get("mode", ""),
-        remote_addr=_remote_addr(request),
+        remote_addr=client_address(request),
     )
     reply: Reply = failure(INTERNAL_ERROR.format(ref=""))
     logged_text, bytes_out = "", 0
@@ -371,7 +362,7 @@ def exchange_endpoint(request: HttpRequest) -> HttpResponseBase:
             method=str(request.method)[:8],
             exchange_type=exchange.exchange_type,
             mode=exchange.mode,
-            params=audit.masked_params(params),
+            params=audit.masked_params(params, known_client=exchange.session is not None),
             outcome=reply.status if not isinstance(reply, FileReply) else "success",
             answer=_masked(logged_text, exchange),
             bytes_in=exchange.body.consumed if exchange.body is not None else 0,

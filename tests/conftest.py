@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -25,6 +26,11 @@ def _test_settings(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[N
     django_settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     django_settings.MEDIA_ROOT = tmp_path / "media"
     django_settings.EXCHANGE_DATA_DIR = tmp_path / "exchange"
+    # A namespace of its own in the shared cache (Redis or the file cache): no rate limit counted
+    # by one test is seen by another, and nothing is flushed (the Redis db may hold the broker).
+    caches = {name: dict(conf) for name, conf in django_settings.CACHES.items()}
+    caches["default"]["KEY_PREFIX"] = f"test-{uuid.uuid4().hex}"
+    django_settings.CACHES = caches
     yield
     shutil.rmtree(tmp_path / "exchange", ignore_errors=True)
 

@@ -82,6 +82,7 @@ def process_env(**extra: str) -> dict[str, str]:
         EXCHANGE_DATA_DIR=str(settings.EXCHANGE_DATA_DIR),
         DJANGO_MEDIA_ROOT=str(settings.MEDIA_ROOT),
         DJANGO_SECRET_KEY=settings.SECRET_KEY,
+        CACHE_KEY_PREFIX=str(settings.CACHES["default"].get("KEY_PREFIX", "")),
         PYTHONUNBUFFERED="1",
     )
     env.update(extra)

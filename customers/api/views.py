@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
+from rest_framework.exceptions import Throttled
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import AnonRateThrottle
+from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
+from config.http import client_address
 from customers.api.serializers import (
     CustomerSerializer,
     RegisteredSerializer,
@@ -17,15 +20,21 @@ from customers.api.serializers import (
     TokenRequestSerializer,
     TokenSerializer,
 )
+from customers.login_throttle import LOGIN_THROTTLED, LoginThrottled, login_attempt_start, site_login_policy
 from customers.models import User
 from customers.services import customer_register, customer_token_get, customer_token_obtain
 
 
-class CredentialsThrottle(AnonRateThrottle):
-    """Slows down password guessing and mass sign-ups from one address."""
+class CredentialsThrottle(SimpleRateThrottle):
+    """Slows down password guessing and mass sign-ups from one address, counted in the shared
+    cache (so per site, not per worker process) and whatever token the request carries: a valid
+    token in the header must not buy unlimited tries at someone else's password."""
 
     scope = "credentials"
     rate = "20/min"
+
+    def get_cache_key(self, request: Request, view: APIView) -> str:
+        return self.cache_format % {"scope": self.scope, "ident": client_address(request) or "-"}
 
 
 @extend_schema(tags=["customers"])
@@ -53,7 +62,21 @@ class TokenView(APIView):
         """The customer's API token for email and password (the same token every time)."""
         data = TokenRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        return Response({"token": customer_token_obtain(**data.validated_data)})
+        try:
+            attempt = login_attempt_start(
+                policy=site_login_policy("api-token"),
+                address=client_address(request),
+                login=data.validated_data["email"],
+            )
+        except LoginThrottled as exc:
+            raise Throttled(wait=exc.retry_after, detail=LOGIN_THROTTLED) from None
+        try:
+            token = customer_token_obtain(**data.validated_data)
+        except ValidationError:
+            attempt.failed()
+            raise
+        attempt.succeeded()
+        return Response({"token": token})
 
 
 @extend_schema(tags=["customers"])

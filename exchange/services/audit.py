@@ -1,6 +1,6 @@
 """The exchange's audit trail: one ExchangeRequestLog row per request, and a copy of every file
-received or sent under ``<EXCHANGE_DATA_DIR>/logs/YYYY-MM-DD/<session id>/{in,out}/…``, kept for
-EXCHANGE_LOG_RETENTION_DAYS days and within EXCHANGE_LOG_MAX_BYTES.
+received or sent under ``<EXCHANGE_DATA_DIR>/logs/YYYY-MM-DD/<session id>/{in,out}/…``, both kept
+for EXCHANGE_LOG_RETENTION_DAYS days, the copies also within EXCHANGE_LOG_MAX_BYTES.
 
 Copies never pass through Python memory. A received file is copied by a hard link made when its
 first part is written: the link shares the upload's inode, so later parts appear in it for free,
@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 from django.db import transaction
 from django.utils import timezone
 
+from config.log_masking import MASK, is_secret_name
 from exchange.conf import exchange_settings
 from exchange.models import ExchangeFile, ExchangeRequestLog, ExchangeSession
 
@@ -36,12 +37,21 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-# Query parameters whose values are secrets of the session: logged as this mask.
-MASKED_PARAMETERS = frozenset({"sessid"})
-MASK = "***"
-# Longest parameter value and answer text kept in a log row.
+# Query parameters whose values are secrets (sessid, …) are logged as MASK (config.log_masking).
+# Longest parameter value and answer text kept in a log row, and the most parameters kept: 1C
+# sends at most six (type, mode, filename, sessid, version, timestamp), so a row stays small
+# whatever query string arrives.
 _MAX_VALUE = 1024
 _MAX_ANSWER = 4000
+_MAX_PARAMETERS = 16
+# A request from nobody we know (no session, refused checkauth) keeps only the protocol's own
+# parameters, shorter: a flood of huge query strings then costs a few hundred bytes per row.
+PROTOCOL_PARAMETERS = ("type", "mode", "filename", "sessid", "version", "timestamp")
+_MAX_ANONYMOUS_VALUE = 256
+_DROPPED = "…"
+# Request log rows deleted per statement when pruning: a bounded transaction, measured as a few
+# hundred milliseconds on PostgreSQL for this many narrow rows.
+_PRUNE_BATCH = 5000
 # Errors of os.link that mean "copy instead": another file system, links not supported, too many.
 _NO_LINK_ERRNOS = {errno.EXDEV, errno.EPERM, errno.EMLINK, errno.ENOTSUP, errno.EOPNOTSUPP}
 
@@ -55,11 +65,20 @@ def _storable(text: str, limit: int) -> str:
     return text[:limit].replace("\x00", "\\x00")
 
 
-def masked_params(params: Mapping[str, str]) -> dict[str, str]:
-    return {
-        _storable(key, _MAX_VALUE): (MASK if key in MASKED_PARAMETERS and value else _storable(value, _MAX_VALUE))
-        for key, value in params.items()
+def masked_params(params: Mapping[str, str], *, known_client: bool = True) -> dict[str, str]:
+    """The parameters as a log row keeps them: secrets masked, values cut, their number bounded;
+    for a request of an unknown client (``known_client=False``) only the protocol's parameters."""
+    if known_client:
+        items, limit = list(params.items())[:_MAX_PARAMETERS], _MAX_VALUE
+    else:
+        items, limit = [(key, params[key]) for key in PROTOCOL_PARAMETERS if key in params], _MAX_ANONYMOUS_VALUE
+    kept = {
+        _storable(key, limit): (MASK if value and is_secret_name(key) else _storable(value, limit))
+        for key, value in items
     }
+    if len(kept) < len(params):
+        kept[_DROPPED] = f"{len(params) - len(kept)} more parameters not kept"
+    return kept
 
 
 def audit_record_request(**fields: Any) -> None:
@@ -174,6 +193,7 @@ class PruneResult:
     days_removed: int
     files_removed: int
     bytes_left: int
+    requests_removed: int = 0
 
 
 def _remove_tree(path: Path) -> int:
@@ -198,14 +218,30 @@ def _parse_day(name: str) -> date | None:
         return None
 
 
+def audit_requests_prune(*, now: datetime | None = None) -> int:
+    """Delete request log rows older than EXCHANGE_LOG_RETENTION_DAYS, in bounded batches."""
+    cutoff = (now or timezone.now()) - timedelta(days=exchange_settings().log_retention_days)
+    removed = 0
+    while True:
+        batch = list(
+            ExchangeRequestLog.objects.filter(created_at__lt=cutoff).values_list("pk", flat=True)[:_PRUNE_BATCH]
+        )
+        if not batch:
+            return removed
+        removed += ExchangeRequestLog.objects.filter(pk__in=batch).delete()[0]
+
+
 def audit_prune(*, now: datetime | None = None) -> PruneResult:
-    """Apply the retention policy to the file copies: whole days older than
+    """Apply the retention policy: request log rows and whole days of file copies older than
     EXCHANGE_LOG_RETENTION_DAYS go first, then the oldest files until the total fits
     EXCHANGE_LOG_MAX_BYTES."""
+    requests_removed = audit_requests_prune(now=now)
+    if requests_removed:
+        logger.info("exchange log retention: %d request log rows removed", requests_removed)
     conf = exchange_settings()
     root = conf.logs_dir
     if not root.exists():
-        return PruneResult(0, 0, 0)
+        return PruneResult(0, 0, 0, requests_removed)
     today = timezone.localdate(now or timezone.now())
     oldest_kept = today - timedelta(days=conf.log_retention_days)
     days_removed = files_removed = 0
@@ -241,4 +277,4 @@ def audit_prune(*, now: datetime | None = None) -> PruneResult:
         logger.info(
             "exchange log retention: %d days, %d files removed, %d bytes left", days_removed, files_removed, total
         )
-    return PruneResult(days_removed, files_removed, total)
+    return PruneResult(days_removed, files_removed, total, requests_removed)

@@ -102,25 +102,19 @@ def session_resolve(
     ``touch=False`` leaves ``last_seen_at`` to the caller, which writes it together with what it
     writes anyway (an upload part: one UPDATE per part instead of two).
 
-    The cookie from checkauth identifies the session. 1C also appends ``sessid=…`` (checkauth line
-    4) to every URL: when it comes with a cookie it must match that session (Bitrix's source
-    check); without a cookie — setups that lose cookies — a matching sessid alone is accepted.
+    The cookie from checkauth is the session: 1C always sends it (protocol.md §1.3), so a request
+    without it is refused even when it carries a valid ``sessid``, which is only line 4 of the
+    checkauth answer appended to URLs and so ends up in logs and proxies. The ``sessid`` 1C also
+    appends is checked in addition when present (Bitrix's source check).
     """
     session: ExchangeSession | None
-    sessions = ExchangeSession.objects.select_related("user")
-    if cookie_value:
-        session = sessions.filter(key=_token(cookie_value) or "").first()
-        if session is None:
-            raise SessionRefused(SESSION_MISSING)
-        if sessid and not constant_time_compare(sessid, session.csrf_token):
-            raise SessionRefused(SESSION_SOURCE_CHECK)
-    elif sessid:
-        matches = list(sessions.filter(csrf_token=_token(sessid) or "")[:2])
-        if len(matches) != 1:
-            raise SessionRefused(SESSION_MISSING)
-        session = matches[0]
-    else:
+    if not cookie_value:
         raise SessionRefused(SESSION_MISSING)
+    session = ExchangeSession.objects.select_related("user").filter(key=_token(cookie_value) or "").first()
+    if session is None:
+        raise SessionRefused(SESSION_MISSING)
+    if sessid and not constant_time_compare(sessid, session.csrf_token):
+        raise SessionRefused(SESSION_SOURCE_CHECK)
 
     # 1C may send Basic credentials again on later requests (UNCERTAIN, protocol.md §1.2); they are
     # not re-checked (the cookie is the credential), but they must not name someone else.

@@ -12,10 +12,10 @@ from rest_framework import exceptions, generics, serializers, status
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 
 from config.api import PageNumberPagination
+from config.http import client_address
 from config.ratelimit import Limit, RateLimited, rate_give_back, rate_take
 from customers.models import User
 from orders.api.serializers import (
@@ -31,8 +31,9 @@ from orders.services import OrderInvalid, OrderLine, order_create
 
 def _order_rate_take(request: Request, customer: User | None) -> list[str]:
     """A slot of the order rate limits: per client address (X-Forwarded-For only behind
-    TRUSTED_PROXY_COUNT proxies), and per account for a customer. Raises Throttled (429)."""
-    limits = [Limit("orders:address", BaseThrottle().get_ident(request), settings.SHOP_ORDER_RATE_PER_ADDRESS)]
+    TRUSTED_PROXIES proxies), and per account for a customer. Raises Throttled (429)."""
+    address = client_address(request._request) or "unknown"
+    limits = [Limit("orders:address", address, settings.SHOP_ORDER_RATE_PER_ADDRESS)]
     if customer is not None:
         limits.append(Limit("orders:customer", str(customer.pk), settings.SHOP_ORDER_RATE_PER_CUSTOMER))
     try:

@@ -3,13 +3,8 @@ from __future__ import annotations
 import pytest
 from rest_framework.test import APIClient
 
-
-@pytest.fixture(autouse=True)
-def _fresh_throttles() -> None:
-    """Login and registration are throttled per address in the cache; each test starts afresh."""
-    from django.core.cache import cache
-
-    cache.clear()
+# Rate limits live in the shared cache; every test gets a key prefix of its own (tests/conftest.py),
+# so none sees another's counts. Never cache.clear(): on Redis that flushes the broker's db too.
 
 
 @pytest.fixture

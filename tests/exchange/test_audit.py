@@ -3,6 +3,7 @@ policy (days, total size) applied by a beat task."""
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from datetime import timedelta
@@ -138,3 +139,60 @@ def test_the_beat_task_applies_the_policy(settings) -> None:
 
 def test_prune_without_a_log_folder_does_nothing() -> None:
     assert audit.audit_prune() == audit.PruneResult(0, 0, 0)
+
+
+# --- the request log: retention and bounded rows ---------------------------------------------
+
+
+def test_request_log_rows_older_than_the_retention_are_pruned_by_the_beat_task(settings, catalog: OneC) -> None:
+    settings.EXCHANGE_LOG_RETENTION_DAYS = 30
+    ExchangeRequestLog.objects.update(created_at=timezone.now() - timedelta(days=31))
+    kept = catalog.init()  # a request of today
+    assert kept.status_code == 200
+
+    result = prune_exchange_logs.run()
+
+    assert result["requests_removed"] == 2  # checkauth and the first init
+    assert list(ExchangeRequestLog.objects.values_list("mode", flat=True)) == ["init"]
+
+
+def test_pruning_goes_in_batches_until_every_old_row_is_gone(settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(audit, "_PRUNE_BATCH", 3)
+    ExchangeRequestLog.objects.bulk_create([ExchangeRequestLog(method="GET", mode=f"m{n}") for n in range(10)])
+    ExchangeRequestLog.objects.update(created_at=timezone.now() - timedelta(days=400))
+
+    assert audit.audit_requests_prune() == 10
+    assert not ExchangeRequestLog.objects.exists()
+
+
+def test_old_login_counters_are_pruned_with_the_logs(db: None) -> None:
+    from customers.models import LoginThrottle
+
+    LoginThrottle.objects.create(key="old", count=5, window_start=int(time.time()) - 3 * 24 * 3600)
+    LoginThrottle.objects.create(key="fresh", count=5, window_start=int(time.time()) - 600)
+
+    assert prune_exchange_logs.run()["login_counters_removed"] == 1
+    assert list(LoginThrottle.objects.values_list("key", flat=True)) == ["fresh"]
+
+
+def test_an_unknown_client_flooding_huge_query_strings_leaves_small_rows(db: None) -> None:
+    from django.test import Client
+
+    junk = "&".join(f"p{n}={'x' * 2000}" for n in range(200))
+    for _ in range(3):
+        Client().get(f"/1c/exchange?type=catalog&mode=init&filename={'y' * 5000}&{junk}")
+
+    rows = list(ExchangeRequestLog.objects.all())
+    assert len(rows) == 3
+    for row in rows:
+        assert len(json.dumps(row.params, ensure_ascii=False)) < 1000
+        assert set(row.params) == {"type", "mode", "filename", "…"}
+        assert row.params["…"] == "200 more parameters not kept"
+
+
+def test_a_known_client_keeps_its_parameters_within_bounds(catalog: OneC) -> None:
+    catalog.get("init", **{f"p{n}": "v" * 3000 for n in range(40)})
+
+    row = ExchangeRequestLog.objects.filter(mode="init").latest("id")
+    assert len(row.params) == 17  # 16 kept and the note of how many were not
+    assert max(len(value) for value in row.params.values()) == 1024

@@ -8,10 +8,11 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.db.models import F
 from django.test import Client
 from django.utils import timezone
 
-from customers.models import User
+from customers.models import LoginThrottle, User
 from exchange.models import ExchangeRequestLog, ExchangeSession
 from exchange.protocol import AUTH_FAILED, AUTH_THROTTLED
 from tests.exchange.conftest import PASSWORD, OneC, Response, assert_answer, basic, make_exchange_user
@@ -148,8 +149,10 @@ def fail(times: int, username: str = "1c-exchange", addr: str = "10.0.0.1") -> N
         assert response.lines[1] == AUTH_FAILED
 
 
-def test_repeated_failures_from_one_address_are_throttled_even_with_the_right_password(exchange_user: User) -> None:
-    fail(5, username="someone-else")
+def test_repeated_failures_for_one_login_from_one_address_are_throttled_even_with_the_right_password(
+    exchange_user: User,
+) -> None:
+    fail(5)
 
     response = checkauth(HTTP_AUTHORIZATION=basic("1c-exchange", PASSWORD), REMOTE_ADDR="10.0.0.1")
 
@@ -157,13 +160,32 @@ def test_repeated_failures_from_one_address_are_throttled_even_with_the_right_pa
     assert not ExchangeSession.objects.exists()
 
 
-def test_repeated_failures_for_one_user_are_throttled_from_any_address(exchange_user: User) -> None:
-    for number in range(5):
-        fail(1, addr=f"10.0.1.{number}")
+def test_failures_for_one_login_from_another_address_never_lock_the_real_1c_out(exchange_user: User) -> None:
+    for _ in range(30):  # well past the limit: the guesser is throttled, then keeps trying
+        checkauth(HTTP_AUTHORIZATION=basic("1c-exchange", "wrong"), REMOTE_ADDR="10.6.6.6")
 
     response = checkauth(HTTP_AUTHORIZATION=basic("1c-exchange", PASSWORD), REMOTE_ADDR="10.0.2.1")
 
+    assert response.lines[0] == "success"
+
+
+@pytest.mark.parametrize("spelling", ["1C-EXCHANGE", " 1c-Exchange ", "1c-exchange\t"])
+def test_other_spellings_of_the_login_share_its_failure_count(exchange_user: User, spelling: str) -> None:
+    fail(5, username=spelling)
+
+    response = checkauth(HTTP_AUTHORIZATION=basic("1c-exchange", PASSWORD), REMOTE_ADDR="10.0.0.1")
+
     assert_answer(response, "failure", AUTH_THROTTLED)
+
+
+def test_one_address_guessing_many_logins_is_throttled_for_every_login(exchange_user: User) -> None:
+    for number in range(20):  # 4 per login: each pair stays under its own limit of 5
+        fail(1, username=f"guess{number % 5}")
+
+    response = checkauth(HTTP_AUTHORIZATION=basic("1c-exchange", PASSWORD), REMOTE_ADDR="10.0.0.1")
+
+    assert_answer(response, "failure", AUTH_THROTTLED)
+    assert checkauth(HTTP_AUTHORIZATION=basic("1c-exchange", PASSWORD), REMOTE_ADDR="10.0.0.2").lines[0] == "success"
 
 
 def test_fewer_failures_than_the_limit_do_not_throttle(exchange_user: User) -> None:
@@ -176,7 +198,7 @@ def test_fewer_failures_than_the_limit_do_not_throttle(exchange_user: User) -> N
 
 def test_throttling_ends_when_the_window_has_passed(exchange_user: User) -> None:
     fail(5)
-    ExchangeRequestLog.objects.update(created_at=timezone.now() - timedelta(seconds=901))
+    LoginThrottle.objects.update(window_start=F("window_start") - 901)
 
     response = checkauth(HTTP_AUTHORIZATION=basic("1c-exchange", PASSWORD), REMOTE_ADDR="10.0.0.1")
 
@@ -186,9 +208,24 @@ def test_throttling_ends_when_the_window_has_passed(exchange_user: User) -> None
 def test_throttled_attempts_do_not_extend_the_lockout(exchange_user: User) -> None:
     fail(5)
     for _ in range(3):
-        checkauth(HTTP_AUTHORIZATION=basic("1c-exchange", "wrong"), REMOTE_ADDR="10.0.0.1")
+        assert_answer(
+            checkauth(HTTP_AUTHORIZATION=basic("1c-exchange", "wrong"), REMOTE_ADDR="10.0.0.1"),
+            "failure",
+            AUTH_THROTTLED,
+        )
 
     assert ExchangeRequestLog.objects.filter(auth_failed=True).count() == 5
+    assert sorted(LoginThrottle.objects.values_list("count", flat=True)) == [5, 5]
+
+
+def test_a_success_does_not_count_as_a_failure(exchange_user: User) -> None:
+    fail(4)
+    for _ in range(3):
+        assert (
+            checkauth(HTTP_AUTHORIZATION=basic("1c-exchange", PASSWORD), REMOTE_ADDR="10.0.0.1").lines[0] == "success"
+        )
+
+    assert checkauth(HTTP_AUTHORIZATION=basic("1c-exchange", PASSWORD), REMOTE_ADDR="10.0.0.1").lines[0] == "success"
 
 
 def test_limits_are_configurable(exchange_user: User, settings) -> None:
@@ -198,6 +235,40 @@ def test_limits_are_configurable(exchange_user: User, settings) -> None:
     response = checkauth(HTTP_AUTHORIZATION=basic("1c-exchange", PASSWORD), REMOTE_ADDR="10.0.0.1")
 
     assert_answer(response, "failure", AUTH_THROTTLED)
+
+
+def test_a_spoofed_forwarded_for_does_not_give_a_fresh_address(exchange_user: User) -> None:
+    for number in range(5):
+        response = checkauth(
+            HTTP_AUTHORIZATION=basic("1c-exchange", "wrong"),
+            REMOTE_ADDR="10.0.0.1",
+            HTTP_X_FORWARDED_FOR=f"192.0.2.{number}",
+        )
+        assert response.lines[1] == AUTH_FAILED
+
+    response = checkauth(
+        HTTP_AUTHORIZATION=basic("1c-exchange", PASSWORD), REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="192.0.2.99"
+    )
+
+    assert_answer(response, "failure", AUTH_THROTTLED)
+
+
+def test_behind_a_trusted_proxy_the_forwarded_address_is_the_client(exchange_user: User, settings) -> None:
+    settings.TRUSTED_PROXIES = 1
+    proxy = "10.0.0.254"
+    for _ in range(5):
+        checkauth(HTTP_AUTHORIZATION=basic("1c-exchange", "wrong"), REMOTE_ADDR=proxy, HTTP_X_FORWARDED_FOR="192.0.2.1")
+    # What the client put left of the proxy's entry is ignored: still 192.0.2.1, still throttled.
+    spoofed = checkauth(
+        HTTP_AUTHORIZATION=basic("1c-exchange", PASSWORD), REMOTE_ADDR=proxy, HTTP_X_FORWARDED_FOR="1.2.3.4, 192.0.2.1"
+    )
+    other_client = checkauth(
+        HTTP_AUTHORIZATION=basic("1c-exchange", PASSWORD), REMOTE_ADDR=proxy, HTTP_X_FORWARDED_FOR="192.0.2.2"
+    )
+
+    assert_answer(spoofed, "failure", AUTH_THROTTLED)
+    assert other_client.lines[0] == "success"
+    assert ExchangeSession.objects.get().remote_addr == "192.0.2.2"
 
 
 def test_a_successful_exchange_client_is_not_locked_out_by_other_addresses_guessing_other_users(

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import re
+from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -73,3 +75,19 @@ def test_a_weak_password_is_refused_unless_told_otherwise(db: None) -> None:
 
     call_command("create_exchange_user", "1c", "--password", "123", "--skip-validation", stdout=io.StringIO())
     assert can_exchange("1c", "123")
+
+
+def test_readmes_example_password_passes_the_validators(db: None) -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    login, password = re.search(r"create_exchange_user (\S+) --password '([^']+)'", readme).groups()  # type: ignore[union-attr]
+
+    call_command("create_exchange_user", login, "--password", password, stdout=io.StringIO())
+
+    assert can_exchange(login, password)
+
+
+def test_a_password_like_the_login_is_still_refused(db: None) -> None:
+    with pytest.raises(CommandError, match="похож"):
+        call_command("create_exchange_user", "exchange1c", "--password", "exchange-secret", stdout=io.StringIO())
+
+    assert not User.objects.exists()
