@@ -85,6 +85,14 @@ class ExchangeError(Exception):
 # (and "Unknown command type." is also Bitrix's own). Texts with ``{…}`` are ``str.format``
 # templates; the values are 1C's own names or our limits, never a server path.
 IMPORT_ALREADY_RUNNING = "Import already in progress"
+# The catalog import's answers for one file (mode=import, protocol.md §2.4). A file of a failed
+# import is answered with the import's reason, whatever the file's own state: 1C must never hear
+# success for a package that was not applied (with changes-only packages it never resends them).
+IMPORT_SUCCESS = "Импорт успешно завершен."
+IMPORT_NOT_CATALOG = "Файл не содержит данных каталога."
+IMPORT_FAILED = "Ошибка импорта"
+IMPORT_INTERNAL_ERROR = "Внутренняя ошибка импорта: {error}"
+IMPORT_FILE_NOT_REACHED = "Файл не обработан: импорт прерван ошибкой."
 INTERNAL_ERROR = "Internal error, ref {ref}"
 
 # Bitrix 1c_exchange.php answers an unknown ``type`` with this English text (BX-ADMIN).

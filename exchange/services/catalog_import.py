@@ -34,7 +34,19 @@ from exchange.conf import exchange_settings
 from exchange.importers.catalog import CatalogImporter, SeenSet, catalog_state
 from exchange.importers.report import ImportReport
 from exchange.models import ExchangeSession, ExchangeType, ImportFile, ImportSession
-from exchange.protocol import IMPORT_ALREADY_RUNNING, Answer, ExchangeError, failure, progress, success
+from exchange.protocol import (
+    IMPORT_ALREADY_RUNNING,
+    IMPORT_FAILED,
+    IMPORT_FILE_NOT_REACHED,
+    IMPORT_INTERNAL_ERROR,
+    IMPORT_NOT_CATALOG,
+    IMPORT_SUCCESS,
+    Answer,
+    ExchangeError,
+    failure,
+    progress,
+    success,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -45,7 +57,6 @@ TAKEOVER_AFTER = dt.timedelta(minutes=10)
 # Write the progress line at most this often (a batch is ~1000 objects, a few per second).
 PROGRESS_EVERY = dt.timedelta(seconds=1)
 
-SUCCESS_TEXT = "Импорт успешно завершен."
 # CommerceML files without catalog data (commerceml.detect.FileKind), passed over by the catalog
 # import. "unknown" (not CommerceML) and "unreadable" are not among them: such a file fails, with
 # the parser's line and reason when it is broken.
@@ -200,26 +211,33 @@ def catalog_import_step(*, session: ExchangeSession, filename: str) -> Answer:
             raise ImportAlreadyRunning from waiting
         return progress(waiting.stage)
     if exchange_settings().import_mode == "background":
-        if file.status == ImportFile.Status.FAILED:
-            return failure(file.error_message or file.import_session.error_message)
+        if file.status == ImportFile.Status.FAILED or file.import_session.status == ImportSession.Status.FAILED:
+            return _failure_for(file)
         return success("Импорт поставлен в очередь.")
     return _answer_for(file)
 
 
 def _answer_for(file: ImportFile) -> Answer:
     import_session = file.import_session
+    if import_session.status == ImportSession.Status.FAILED or file.status == ImportFile.Status.FAILED:
+        return _failure_for(file)
     if file.status == ImportFile.Status.DONE:
-        return success(SUCCESS_TEXT)
+        return success(IMPORT_SUCCESS)
     if file.status == ImportFile.Status.SKIPPED:
-        return success("Файл не содержит данных каталога.")
-    if file.status == ImportFile.Status.FAILED:
-        return failure(file.error_message or import_session.error_message or "Ошибка импорта")
-    if import_session.status == ImportSession.Status.FAILED:
-        return failure(import_session.error_message or "Ошибка импорта")
+        return success(IMPORT_NOT_CATALOG)
     if import_session.status == ImportSession.Status.COMPLETED:
         # Finished without reaching this file: cannot happen unless the file vanished.
         return failure(f"Файл {file.name} не был обработан")
     return progress(import_session.stage or "Импорт выполняется")
+
+
+def _failure_for(file: ImportFile) -> Answer:
+    """A file of a failed import fails whatever its own state (done, skipped, never reached): the
+    package was not applied as a whole. Its own error when it failed by itself, else the import's."""
+    own = file.error_message if file.status == ImportFile.Status.FAILED else ""
+    if own == IMPORT_FILE_NOT_REACHED:
+        own = ""
+    return failure(own or file.import_session.error_message or IMPORT_FAILED)
 
 
 def catalog_deactivate(*, session: ExchangeSession, params: Mapping[str, str]) -> Answer:
@@ -354,7 +372,7 @@ def import_session_run(
                 break
     except Exception as exc:
         logger.exception("Import %s failed", import_session.pk)
-        _close(import_session, importer, report, tracker, error=f"Внутренняя ошибка импорта: {type(exc).__name__}")
+        _close(import_session, importer, report, tracker, error=IMPORT_INTERNAL_ERROR.format(error=type(exc).__name__))
         raise
     if error:
         _close(import_session, importer, report, tracker, error=error)
@@ -530,8 +548,10 @@ def _close(
         if not failed and _pending_files(import_session).exists():
             return False
         if failed:
-            # Files never reached stay visible as not processed, not as pending work.
-            _pending_files(import_session).update(status=ImportFile.Status.SKIPPED)
+            # Files never reached (or interrupted) are failed: 1C is answered failure for them.
+            _pending_files(import_session).update(
+                status=ImportFile.Status.FAILED, error_message=IMPORT_FILE_NOT_REACHED, finished_at=now
+            )
         ImportSession.objects.filter(pk=import_session.pk).update(
             catalog_state={} if failed else catalog_state(),
             status=ImportSession.Status.FAILED if failed else ImportSession.Status.COMPLETED,
