@@ -150,6 +150,8 @@ class ImportSession(models.Model):
     errors = models.JSONField("ошибки элементов", default=list, blank=True)
     error_message = models.TextField("ошибка", blank=True)
     task_id = models.CharField(max_length=255, blank=True)
+    # The Celery node running it: a worker that starts under the same name fails what it had run.
+    worker = models.CharField("обработчик", max_length=255, blank=True)
     # Deactivation bookkeeping: which products/variants this import saw (packed int64 primary
     # keys), whether it saw a full catalog or full offers package, and whether 1C asked for
     # mode=deactivate while it ran.

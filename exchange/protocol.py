@@ -93,6 +93,14 @@ IMPORT_NOT_CATALOG = "Файл не содержит данных каталог
 IMPORT_FAILED = "Ошибка импорта"
 IMPORT_INTERNAL_ERROR = "Внутренняя ошибка импорта: {error}"
 IMPORT_FILE_NOT_REACHED = "Файл не обработан: импорт прерван ошибкой."
+# Why exchange.jobs failed an import whose worker is gone or that no worker ever started.
+IMPORT_WORKER_LOST = "Обработчик импорта остановлен: нет признаков работы с {since}. Импорт прерван, повторите обмен."
+IMPORT_WORKER_RESTARTED = (
+    "Обработчик импорта остановлен: процесс {worker} перезапущен. Импорт прерван, повторите обмен."
+)
+IMPORT_WORKER_KILLED = "Обработчик импорта остановлен: {error}. Импорт прерван, повторите обмен."
+IMPORT_STALE = "Импорт не выполнялся с {since}: обработчик импорта не запущен. Импорт прерван, повторите обмен."
+IMPORT_STOPPED_BY_ADMIN = "Импорт прерван администратором сайта. Повторите обмен."
 INTERNAL_ERROR = "Internal error, ref {ref}"
 
 # Bitrix 1c_exchange.php answers an unknown ``type`` with this English text (BX-ADMIN).

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from commerceml.detect import detect_file_kind, import_rank
@@ -33,6 +33,7 @@ from commerceml.scan import scan_file
 from exchange.conf import exchange_settings
 from exchange.importers.catalog import CatalogImporter, SeenSet, catalog_state
 from exchange.importers.report import ImportReport
+from exchange.jobs import Heartbeat, JobCancelled, job_claim, job_owned
 from exchange.models import ExchangeSession, ExchangeType, ImportFile, ImportSession
 from exchange.protocol import (
     IMPORT_ALREADY_RUNNING,
@@ -51,9 +52,6 @@ from exchange.protocol import (
 logger = logging.getLogger(__name__)
 
 ACTIVE = ImportSession.ACTIVE_STATUSES
-# A claimed import whose worker has not reported for this long may be taken over by a redelivered
-# task (the worker died); the hourly stale cleanup is the backstop for imports nobody resumes.
-TAKEOVER_AFTER = dt.timedelta(minutes=10)
 # Write the progress line at most this often (a batch is ~1000 objects, a few per second).
 PROGRESS_EVERY = dt.timedelta(seconds=1)
 
@@ -284,28 +282,6 @@ def _deactivate_unseen(
     )
 
 
-def _claim(import_session_id: int, task_id: str) -> ImportSession | None:
-    now = timezone.now()
-    with transaction.atomic():
-        item = ImportSession.objects.select_for_update().filter(pk=import_session_id).first()
-        if item is None:
-            return None
-        if item.status == ImportSession.Status.IN_PROGRESS:
-            last = item.heartbeat_at or item.started_at or item.created_at
-            if now - last < TAKEOVER_AFTER:
-                return None  # another worker is on it
-            logger.warning("Taking over import %s: no progress since %s", item.pk, last)
-        elif item.status != ImportSession.Status.PENDING:
-            return None
-        item.status = ImportSession.Status.IN_PROGRESS
-        item.started_at = item.started_at or now
-        item.heartbeat_at = now
-        item.task_id = task_id
-        item.stage = "Импорт начат"
-        item.save(update_fields=["status", "started_at", "heartbeat_at", "task_id", "stage"])
-    return item
-
-
 ProgressListener = Callable[[str, int, int | None], None]
 
 
@@ -329,7 +305,7 @@ class _Progress:
         self.last_write = now
         line = f"{label}: {done} из {total}" if total else f"{label}: {done}"
         stage = f"{self.file}: {line}" if self.file else line
-        ImportSession.objects.filter(pk=self.import_session.pk).update(
+        written = ImportSession.objects.filter(job_owned(self.import_session)).update(
             stage=stage[:255],
             progress_done=done,
             progress_total=total or 0,
@@ -337,22 +313,34 @@ class _Progress:
             counters=self.report.counters_dict(),
             report="\n".join([*self.finished_lines, stage]),
         )
+        if not written:  # failed meanwhile (lost-worker check, the admin) or taken over
+            raise JobCancelled
 
     def file_done(self, name: str) -> None:
         self.finished_lines.append(f"{name}: обработан")
 
 
 def import_session_run(
-    *, import_session_id: int, task_id: str = "", on_progress: ProgressListener | None = None
+    *, import_session_id: int, task_id: str = "", worker: str = "", on_progress: ProgressListener | None = None
 ) -> ImportSession | None:
     """Run (or resume) an import: the body of the Celery task, callable without Celery.
 
     ``on_progress(stage, done, total)`` is called after every batch (the manual command draws
     its progress bar with it); the ImportSession row is updated at most once a second.
     """
-    import_session = _claim(import_session_id, task_id)
+    import_session = job_claim(job_id=import_session_id, task_id=task_id, worker=worker)
     if import_session is None:
         return None
+    try:
+        with Heartbeat(import_session):
+            _run(import_session, on_progress)
+    except JobCancelled:
+        logger.warning("Import %s was failed or taken over while it ran; stopped", import_session.pk)
+    import_session.refresh_from_db()
+    return import_session
+
+
+def _run(import_session: ImportSession, on_progress: ProgressListener | None) -> None:
     report = ImportReport()
     tracker = _Progress(import_session, report, on_progress)
     importer = CatalogImporter(base_dir=Path(import_session.base_dir), report=report, progress=tracker)
@@ -370,14 +358,14 @@ def import_session_run(
             error = _import_file(importer, import_session, file, tracker)
             if error:
                 break
+    except JobCancelled:
+        raise
     except Exception as exc:
         logger.exception("Import %s failed", import_session.pk)
         _close(import_session, importer, report, tracker, error=IMPORT_INTERNAL_ERROR.format(error=type(exc).__name__))
         raise
     if error:
         _close(import_session, importer, report, tracker, error=error)
-    import_session.refresh_from_db()
-    return import_session
 
 
 def _pending_files(import_session: ImportSession) -> QuerySet[ImportFile]:
@@ -544,7 +532,8 @@ def _close(
     with transaction.atomic():
         # Same row lock as _queue_file: a file added concurrently is either seen here or finds
         # this import finished and starts a new one.
-        ImportSession.objects.select_for_update().filter(pk=import_session.pk).first()
+        if not ImportSession.objects.select_for_update().filter(job_owned(import_session)).exists():
+            raise JobCancelled  # failed meanwhile (lost-worker check, the admin): its outcome stands
         if not failed and _pending_files(import_session).exists():
             return False
         if failed:
@@ -568,28 +557,3 @@ def _close(
             full_offers=importer.full_offers,
         )
     return True
-
-
-def imports_fail_stale(*, now: dt.datetime | None = None) -> int:
-    """Mark imports without progress for EXCHANGE_IMPORT_STALE_MINUTES failed; releases the lock."""
-    now = now or timezone.now()
-    threshold = now - dt.timedelta(minutes=exchange_settings().import_stale_minutes)
-    stale = ImportSession.objects.filter(status__in=ACTIVE).filter(
-        Q(heartbeat_at__lt=threshold) | Q(heartbeat_at=None, created_at__lt=threshold)
-    )
-    count = 0
-    for item in stale:
-        last = item.heartbeat_at or item.created_at
-        message = f"stale: no progress since {timezone.localtime(last):%Y-%m-%d %H:%M:%S}"
-        updated = (
-            ImportSession.objects.filter(pk=item.pk, status__in=ACTIVE)
-            .filter(Q(heartbeat_at__lt=threshold) | Q(heartbeat_at=None))
-            .update(status=ImportSession.Status.FAILED, finished_at=now, error_message=message, stage=message)
-        )
-        if updated:
-            item.files.filter(status__in=(ImportFile.Status.PENDING, ImportFile.Status.IN_PROGRESS)).update(
-                status=ImportFile.Status.FAILED, error_message=message
-            )
-            logger.warning("Import %s marked failed: %s", item.pk, message)
-            count += 1
-    return count
