@@ -132,7 +132,17 @@ class ExchangeRequestLogAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 class ImportFileInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = ImportFile
     extra = 0
-    fields = ("rank", "name", "kind", "status", "started_at", "finished_at", "reused_from", "error_message")
+    fields = (
+        "rank",
+        "name",
+        "kind",
+        "status",
+        "started_at",
+        "finished_at",
+        "reused_from",
+        "warnings_count",
+        "error_message",
+    )
     readonly_fields = fields
 
 

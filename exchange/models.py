@@ -212,6 +212,10 @@ class ImportFile(models.Model):
     reused_from = models.ForeignKey(
         "self", verbose_name="не изменился с", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # Element problems of this file as 1C's answer lists them after success (the first few, and
+    # how many there were in all); the import's report keeps them in full.
+    warnings = models.JSONField("замечания для 1С", default=list, blank=True)
+    warnings_count = models.PositiveIntegerField("замечаний", default=0)
 
     class Meta:
         verbose_name = "файл импорта"

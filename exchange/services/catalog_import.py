@@ -15,10 +15,12 @@ or ``failure`` with the reason, so the operator in 1C sees the real outcome. In 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
@@ -28,11 +30,11 @@ from commerceml.detect import detect_file_kind, import_rank
 from commerceml.errors import CommerceMLError
 from commerceml.pipe import iter_records_in_subprocess
 from commerceml.reader import iter_records
-from commerceml.records import Record
+from commerceml.records import InvalidElement, Record
 from commerceml.scan import scan_file
 from exchange.conf import exchange_settings
 from exchange.importers.catalog import CatalogImporter, SeenSet, catalog_state
-from exchange.importers.report import ImportReport
+from exchange.importers.report import ENTITY_LABELS, ImportReport
 from exchange.jobs import Heartbeat, JobCancelled, job_claim, job_owned
 from exchange.models import ExchangeSession, ExchangeType, ImportFile, ImportSession
 from exchange.protocol import (
@@ -40,6 +42,7 @@ from exchange.protocol import (
     IMPORT_FAILED,
     IMPORT_FILE_NOT_REACHED,
     IMPORT_INTERNAL_ERROR,
+    IMPORT_MORE_WARNINGS,
     IMPORT_NOT_CATALOG,
     IMPORT_SUCCESS,
     Answer,
@@ -220,7 +223,7 @@ def _answer_for(file: ImportFile) -> Answer:
     if import_session.status == ImportSession.Status.FAILED or file.status == ImportFile.Status.FAILED:
         return _failure_for(file)
     if file.status == ImportFile.Status.DONE:
-        return success(IMPORT_SUCCESS)
+        return success(IMPORT_SUCCESS, *_warning_lines(file))
     if file.status == ImportFile.Status.SKIPPED:
         return success(IMPORT_NOT_CATALOG)
     if import_session.status == ImportSession.Status.COMPLETED:
@@ -409,12 +412,17 @@ def _import_file(importer: CatalogImporter, import_session: ImportSession, file:
         file.seen_products, file.seen_variants = earlier.seen_products, earlier.seen_variants
         file.full_catalog, file.full_offers = earlier.full_catalog, earlier.full_offers
     else:
+        report = importer.report
+        first_issue, dropped_before = len(report.issues), report.issues_dropped
         try:
-            importer.import_records(_records(path), file_label=file.name, totals=scan.counts)
+            importer.import_records(_records(path, file.name), file_label=file.name, totals=scan.counts)
         except CommerceMLError as exc:
             exc.file = file.name  # the name 1C knows, not our folder layout
             return _fail_file(file, str(exc))
         tracker.file_done(file.name)
+        issues = report.issues[first_issue:]
+        file.warnings = [_issue_line(issue) for issue in issues[:WARNINGS_SHOWN]]
+        file.warnings_count = len(issues) + report.issues_dropped - dropped_before
         file.seen_products = importer.file_seen_products.pack()
         file.seen_variants = importer.file_seen_variants.pack()
         file.full_catalog, file.full_offers = importer.file_full_catalog, importer.file_full_offers
@@ -430,6 +438,8 @@ def _import_file(importer: CatalogImporter, import_session: ImportSession, file:
             "seen_variants",
             "full_catalog",
             "full_offers",
+            "warnings",
+            "warnings_count",
         ]
     )
     return ""
@@ -440,10 +450,40 @@ def _import_file(importer: CatalogImporter, import_session: ImportSession, file:
 SUBPROCESS_MIN_BYTES = 4 * 1024 * 1024
 
 
-def _records(path: Path) -> Iterator[Record]:
+def _records(path: Path, name: str) -> Iterator[Record]:
     if path.stat().st_size >= SUBPROCESS_MIN_BYTES:
-        return iter_records_in_subprocess(path, on_invalid="yield")
-    return iter_records(path, on_invalid="yield")
+        records = iter_records_in_subprocess(path, on_invalid="yield")
+    else:
+        records = iter_records(path, on_invalid="yield")
+    # The reader names the file it opened (the server's absolute path); reports and 1C's answers
+    # name it as 1C did, relative to the exchange folder.
+    for record in records:
+        if type(record) is InvalidElement:
+            record = dataclasses.replace(record, file=name)
+        yield record
+
+
+# 1C's answer for a file lists at most this many element problems after ``success`` (protocol.md
+# §1.4: the keyword alone on line 1, messages on the following lines, shown in 1C's exchange log);
+# the import's report on the site keeps up to MAX_ISSUES of them.
+WARNINGS_SHOWN = 20
+WARNING_LINE_CHARS = 300
+
+
+def _issue_line(issue: Mapping[str, Any]) -> str:
+    """One element problem as a line of 1C's log: ``Ошибка: offers.xml:12: Предложения Ид=…: reason``."""
+    where = f"{issue.get('file') or ''}:{issue['line']}" if issue.get("line") else str(issue.get("file") or "")
+    label = ENTITY_LABELS.get(str(issue.get("entity")), str(issue.get("entity")))
+    level = "Ошибка" if issue.get("level") == "error" else "Замечание"
+    element = f" Ид={issue['id']}" if issue.get("id") else ""
+    return f"{level}: {where}: {label}{element}: {issue.get('reason')}"[:WARNING_LINE_CHARS]
+
+
+def _warning_lines(file: ImportFile) -> list[str]:
+    lines = list(file.warnings or [])
+    if file.warnings_count > len(lines):
+        lines.append(IMPORT_MORE_WARNINGS.format(count=file.warnings_count - len(lines)))
+    return lines
 
 
 def _unchanged_since(file: ImportFile, import_session: ImportSession) -> ImportFile | None:
