@@ -240,6 +240,11 @@ EXCHANGE_IMPORT_SKIP_UNCHANGED_FILES = env_bool(
     True,
     "Skip a file byte-identical to one already imported while the catalog is untouched since.",
 )
+EXCHANGE_DEACTIVATE_MISSING = env_bool(
+    "EXCHANGE_DEACTIVATE_MISSING",
+    True,
+    "Deactivate products and offers a full exchange of their catalog did not contain; 0 keeps them active.",
+)
 EXCHANGE_AUTH_MAX_FAILURES = env_int(
     "EXCHANGE_AUTH_MAX_FAILURES", 5, "Failed checkauth attempts per address or user before throttling."
 )

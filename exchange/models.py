@@ -160,6 +160,10 @@ class ImportSession(models.Model):
     full_catalog = models.BooleanField("полная выгрузка каталога", default=False)
     full_offers = models.BooleanField("полная выгрузка предложений", default=False)
     deactivate_requested = models.BooleanField("запрошена деактивация", default=False)
+    # When the exchange's package was closed: deactivated (at complete, deactivate, or the end of
+    # an exchange whose files were all imported) or found incomplete. Set on every import of the
+    # exchange at once, so a package is deactivated once and never in the middle of an exchange.
+    package_closed_at = models.DateTimeField("пакет закрыт", null=True, blank=True)
     # Row counts and latest updated_at of every catalog table when this import completed: a
     # later import may skip a file identical to one of this import only while they still match.
     catalog_state = models.JSONField(default=dict, blank=True, editable=False)
@@ -212,6 +216,9 @@ class ImportFile(models.Model):
     reused_from = models.ForeignKey(
         "self", verbose_name="не изменился с", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # The catalogs (Каталог/Ид, ИдКаталога) this file's sections named, per kind ("products",
+    # "offers"), each with whether the section was a full package: what deactivation is scoped to.
+    catalog_scopes = models.JSONField("каталоги", default=dict, blank=True, editable=False)
     # Element problems of this file as 1C's answer lists them after success (the first few, and
     # how many there were in all); the import's report keeps them in full.
     warnings = models.JSONField("замечания для 1С", default=list, blank=True)

@@ -13,15 +13,17 @@ from celery.signals import task_failure, worker_ready
 from exchange.jobs import jobs_check, jobs_fail_of_task, jobs_fail_of_worker
 from exchange.protocol import IMPORT_WORKER_KILLED
 from exchange.services.audit import audit_prune
-from exchange.services.catalog_import import import_session_run
+from exchange.services.catalog_import import catalog_packages_close_ended, import_session_run
 from exchange.services.sessions import sessions_expire_idle
 from exchange.services.uploads import uploads_remove_stale
 
 
 @shared_task(name="exchange.expire_sessions", soft_time_limit=600, time_limit=900)
 def expire_sessions() -> dict[str, int]:
-    """Expire idle sessions, then remove upload folders nothing needs any more."""
+    """Expire idle sessions, close the catalog packages of exchanges that ended (deactivating what
+    a whole package did not contain), then remove upload folders nothing needs any more."""
     expired = sessions_expire_idle()
+    catalog_packages_close_ended()
     removed = uploads_remove_stale()
     return {"expired": expired, "folders_removed": removed}
 

@@ -23,21 +23,31 @@ from pathlib import Path
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet, Value
+from django.db.models.functions import Concat
 from django.utils import timezone
 
+from catalog.models import Product, ProductVariant
 from commerceml.detect import detect_file_kind, import_rank
 from commerceml.errors import CommerceMLError
 from commerceml.pipe import iter_records_in_subprocess
 from commerceml.reader import iter_records
-from commerceml.records import InvalidElement, Record
+from commerceml.records import InvalidElement, Record, Section, SectionHeader
 from commerceml.scan import scan_file
 from exchange.conf import exchange_settings
 from exchange.importers.catalog import CatalogImporter, SeenSet, catalog_state
 from exchange.importers.report import ENTITY_LABELS, ImportReport
 from exchange.jobs import Heartbeat, JobCancelled, job_claim, job_owned
-from exchange.models import ExchangeSession, ExchangeType, ImportFile, ImportSession
+from exchange.models import (
+    ExchangeFile,
+    ExchangeRequestLog,
+    ExchangeSession,
+    ExchangeType,
+    ImportFile,
+    ImportSession,
+)
 from exchange.protocol import (
+    DEACTIVATION_OFF,
     IMPORT_ALREADY_RUNNING,
     IMPORT_FAILED,
     IMPORT_FILE_NOT_REACHED,
@@ -242,7 +252,8 @@ def _failure_for(file: ImportFile) -> Answer:
 
 
 def catalog_deactivate(*, session: ExchangeSession, params: Mapping[str, str]) -> Answer:
-    """``mode=deactivate``: deactivate what the imports of this exchange did not contain.
+    """``mode=deactivate``: deactivate what the imports of this exchange did not contain, in the
+    catalogs they named.
 
     1C sends it after a full package exchange (protocol.md §2.5); it is refused when any import
     of this exchange failed, so a broken upload can never empty the shop.
@@ -258,33 +269,151 @@ def catalog_deactivate(*, session: ExchangeSession, params: Mapping[str, str]) -
         return failure("Ошибка деактивации элементов: импорт завершился с ошибкой.")
     if not imports:
         return success("Деактивация не выполнялась: в этом обмене ничего не импортировано.")
-    importer = CatalogImporter(base_dir=Path(), report=ImportReport())
-    products, variants = _deactivate_unseen(importer, imports, products=True, variants=True)
+    if not exchange_settings().deactivate_missing:
+        return success(DEACTIVATION_OFF)
+    _package_claim(imports)
+    products, variants = _package_deactivate(imports, explicit=True, label="mode=deactivate")
     return success("Деактивация элементов завершена.", f"Товаров: {products}, предложений: {variants}")
 
 
 def catalog_complete(*, session: ExchangeSession) -> Answer:
-    """``mode=complete``: the last call of a catalog exchange."""
+    """``mode=complete``: the last call of a catalog exchange. A full package of this exchange
+    deactivates what it did not contain now that it is whole (or, when an import still runs in
+    the background, when that import ends)."""
+    package_close(session=session, ended_by="complete")
     return success("Завершение процедуры импорта")
 
 
-# --- the worker ------------------------------------------------------------------------------
-def _deactivate_unseen(
-    importer: CatalogImporter, imports: Sequence[ImportSession], *, products: bool, variants: bool
+# --- the package: what one exchange deactivates, once it is whole ------------------------------
+# A full catalog may come in parts (import0_1.xml, import0_2.xml, …), uploaded all first or one at
+# a time with an import after each (protocol.md §2.6). Each part contains only some products, so
+# deactivating "what the part did not contain" would hide the rest of the catalog for the length
+# of the exchange, or for good when the exchange stops after a part. A package is deactivated only
+# when it is known whole: at mode=complete or mode=deactivate, or when the exchange has ended (its
+# session expired) with every file it received imported, if this 1C never sends complete.
+
+
+def _package_scopes(imports: Sequence[ImportSession]) -> tuple[dict[str, bool], dict[str, bool]]:
+    """The catalogs the package's sections named, for products and for offers: catalog Ид -> full."""
+    products: dict[str, bool] = {}
+    offers: dict[str, bool] = {}
+    for scopes in ImportFile.objects.filter(
+        import_session__in=[i.pk for i in imports], status=ImportFile.Status.DONE
+    ).values_list("catalog_scopes", flat=True):
+        for kind, found in (("products", products), ("offers", offers)):
+            for catalog_id, full in (scopes or {}).get(kind, {}).items():
+                found[catalog_id] = found.get(catalog_id, False) or bool(full)
+    return products, offers
+
+
+def _package_deactivate(
+    imports: Sequence[ImportSession], *, explicit: bool, label: str, importer: CatalogImporter | None = None
 ) -> tuple[int, int]:
-    """Deactivate the 1C products / offers that none of ``imports`` contained (an empty union
-    deactivates nothing: an exchange that imported nothing never empties the shop)."""
+    """Deactivate the 1C products / offers of the package's catalogs that none of ``imports``
+    contained: of the catalogs with a full section, or of every catalog the package named when
+    1C asked (mode=deactivate). An empty union deactivates nothing: an exchange that imported
+    nothing never empties the shop. Products of no known catalog (imported before catalogs were
+    recorded) are in every scope until their next import records theirs."""
+    if not exchange_settings().deactivate_missing:
+        return 0, 0
+    products, offers = _package_scopes(imports)
+    if explicit:
+        product_catalogs = variant_catalogs = set(products) | set(offers)
+    else:
+        product_catalogs = {catalog_id for catalog_id, full in products.items() if full}
+        variant_catalogs = {catalog_id for catalog_id, full in offers.items() if full}
     seen_products: set[int] = set()
     seen_variants: set[int] = set()
     for item in imports:
         seen_products |= SeenSet.unpack(item.seen_products)
         seen_variants |= SeenSet.unpack(item.seen_variants)
-    return (
-        importer.deactivate_missing_products(seen_products) if products and seen_products else 0,
-        importer.deactivate_missing_variants(seen_variants) if variants and seen_variants else 0,
+    running = importer is not None  # the import's own importer: its report counts what is deactivated
+    importer = importer or CatalogImporter(base_dir=Path(), report=ImportReport())
+    deactivated_products = deactivated_variants = 0
+    if product_catalogs and seen_products:
+        outside = Product.objects.exclude(onec_id=None).exclude(catalog_onec_id__in=[*product_catalogs, ""])
+        seen_products |= set(outside.filter(is_active=True).values_list("pk", flat=True).iterator(chunk_size=10_000))
+        deactivated_products = importer.deactivate_missing_products(seen_products)
+    if variant_catalogs and seen_variants:
+        outside_variants = ProductVariant.objects.exclude(onec_id=None).exclude(
+            product__catalog_onec_id__in=[*variant_catalogs, ""]
+        )
+        seen_variants |= set(
+            outside_variants.filter(is_active=True).values_list("pk", flat=True).iterator(chunk_size=10_000)
+        )
+        deactivated_variants = importer.deactivate_missing_variants(seen_variants)
+    if not running and (deactivated_products or deactivated_variants):
+        last = max(imports, key=lambda item: item.pk)
+        line = f"Деактивация ({label}): товаров {deactivated_products}, предложений {deactivated_variants}"
+        ImportSession.objects.filter(pk=last.pk).update(report=Concat(F("report"), Value("\n" + line)))
+        logger.info("Import %s: %s", last.pk, line)
+    return deactivated_products, deactivated_variants
+
+
+def _package_claim(imports: Sequence[ImportSession]) -> bool:
+    """Mark the package closed; False when another caller already closed it."""
+    pks = [i.pk for i in imports]
+    return bool(
+        ImportSession.objects.filter(pk__in=pks, package_closed_at=None).update(package_closed_at=timezone.now())
     )
 
 
+def _received_all_imported(session: ExchangeSession, imports: Sequence[ImportSession]) -> bool:
+    """Every XML file 1C uploaded in the exchange was imported (not failed, not left out)."""
+    imported = set(
+        ImportFile.objects.filter(
+            import_session__in=[i.pk for i in imports], status__in=(ImportFile.Status.DONE, ImportFile.Status.SKIPPED)
+        ).values_list("name", flat=True)
+    )
+    for name in ExchangeFile.objects.filter(session=session, is_archive=False).values_list("name", flat=True):
+        if name.lower().endswith(".xml") and not name.startswith("import_files/") and name not in imported:
+            return False
+    return True
+
+
+def _sends_complete(session: ExchangeSession) -> bool:
+    """Whether this 1C ends its catalog exchanges with complete or deactivate (it has before):
+    then an exchange that just stopped died, and its package is not whole."""
+    return ExchangeRequestLog.objects.filter(
+        user_id=session.user_id,
+        exchange_type=ExchangeType.CATALOG,
+        mode__in=("complete", "deactivate"),
+        outcome="success",
+    ).exists()
+
+
+def package_close(*, session: ExchangeSession, ended_by: str) -> tuple[int, int] | None:
+    """Close the package of an exchange that ended (``ended_by``: "complete", "expired" or
+    "import" when its last import ended after the exchange): deactivate what it did not contain
+    if it is whole. None while an import of it still runs or when there is nothing to close."""
+    imports = list(ImportSession.objects.filter(exchange_session=session, kind=ExchangeType.CATALOG))
+    if not imports or any(i.is_active for i in imports) or all(i.package_closed_at for i in imports):
+        return None
+    whole = all(i.status == ImportSession.Status.COMPLETED for i in imports) and _received_all_imported(
+        session, imports
+    )
+    if ended_by == "expired" and _sends_complete(session):
+        whole = False  # this 1C sends complete: an exchange that stopped without it died midway
+    if not _package_claim(imports) or not whole:
+        return None
+    return _package_deactivate(imports, explicit=False, label=f"пакет обмена целиком, {ended_by}")
+
+
+def catalog_packages_close_ended() -> int:
+    """Close the packages of exchanges that ended (completed or expired) without being closed:
+    run with the session expiry task. Returns how many were looked at."""
+    sessions = ExchangeSession.objects.filter(
+        imports__kind=ExchangeType.CATALOG, imports__package_closed_at=None
+    ).exclude(status=ExchangeSession.Status.ACTIVE)
+    count = 0
+    for session in sessions.distinct():
+        ended_by = "complete" if session.status == ExchangeSession.Status.COMPLETED else "expired"
+        package_close(session=session, ended_by=ended_by)
+        count += 1
+    return count
+
+
+# --- the worker ------------------------------------------------------------------------------
 ProgressListener = Callable[[str, int, int | None], None]
 
 
@@ -340,6 +469,11 @@ def import_session_run(
     except JobCancelled:
         logger.warning("Import %s was failed or taken over while it ran; stopped", import_session.pk)
     import_session.refresh_from_db()
+    exchange_session = import_session.exchange_session
+    if exchange_session is not None and exchange_session.status != ExchangeSession.Status.ACTIVE:
+        # 1C ended the exchange while this import ran (background behaviour): close its package now.
+        ended_by = "complete" if exchange_session.status == ExchangeSession.Status.COMPLETED else "expired"
+        package_close(session=exchange_session, ended_by=ended_by)
     return import_session
 
 
@@ -411,11 +545,13 @@ def _import_file(importer: CatalogImporter, import_session: ImportSession, file:
         file.reused_from = earlier
         file.seen_products, file.seen_variants = earlier.seen_products, earlier.seen_variants
         file.full_catalog, file.full_offers = earlier.full_catalog, earlier.full_offers
+        file.catalog_scopes = earlier.catalog_scopes
     else:
         report = importer.report
         first_issue, dropped_before = len(report.issues), report.issues_dropped
+        scopes: dict[str, dict[str, bool]] = {}
         try:
-            importer.import_records(_records(path, file.name), file_label=file.name, totals=scan.counts)
+            importer.import_records(_records(path, file.name, scopes), file_label=file.name, totals=scan.counts)
         except CommerceMLError as exc:
             exc.file = file.name  # the name 1C knows, not our folder layout
             return _fail_file(file, str(exc))
@@ -423,6 +559,7 @@ def _import_file(importer: CatalogImporter, import_session: ImportSession, file:
         issues = report.issues[first_issue:]
         file.warnings = [_issue_line(issue) for issue in issues[:WARNINGS_SHOWN]]
         file.warnings_count = len(issues) + report.issues_dropped - dropped_before
+        file.catalog_scopes = scopes
         file.seen_products = importer.file_seen_products.pack()
         file.seen_variants = importer.file_seen_variants.pack()
         file.full_catalog, file.full_offers = importer.file_full_catalog, importer.file_full_offers
@@ -440,6 +577,7 @@ def _import_file(importer: CatalogImporter, import_session: ImportSession, file:
             "full_offers",
             "warnings",
             "warnings_count",
+            "catalog_scopes",
         ]
     )
     return ""
@@ -450,17 +588,33 @@ def _import_file(importer: CatalogImporter, import_session: ImportSession, file:
 SUBPROCESS_MIN_BYTES = 4 * 1024 * 1024
 
 
-def _records(path: Path, name: str) -> Iterator[Record]:
+def _records(path: Path, name: str, scopes: dict[str, dict[str, bool]]) -> Iterator[Record]:
+    """The file's records; ``scopes`` collects the catalogs its sections name (ImportFile.catalog_scopes)."""
     if path.stat().st_size >= SUBPROCESS_MIN_BYTES:
         records = iter_records_in_subprocess(path, on_invalid="yield")
     else:
         records = iter_records(path, on_invalid="yield")
-    # The reader names the file it opened (the server's absolute path); reports and 1C's answers
-    # name it as 1C did, relative to the exchange folder.
     for record in records:
-        if type(record) is InvalidElement:
-            record = dataclasses.replace(record, file=name)
+        if isinstance(record, InvalidElement):
+            # The reader names the file it opened (the server's absolute path); reports and 1C's
+            # answers name it as 1C did, relative to the exchange folder.
+            yield dataclasses.replace(record, file=name)
+            continue
+        if isinstance(record, SectionHeader):
+            _note_scope(record, scopes)
         yield record
+
+
+def _note_scope(header: SectionHeader, scopes: dict[str, dict[str, bool]]) -> None:
+    kind = SCOPE_KINDS.get(header.section)
+    if kind is not None:
+        found = scopes.setdefault(kind, {})
+        catalog_id = (header.catalog_id or "")[:255]
+        found[catalog_id] = found.get(catalog_id, False) or not header.changes_only
+
+
+# Sections whose elements belong to a catalog, by what their deactivation covers.
+SCOPE_KINDS = {Section.CATALOG: "products", Section.OFFERS: "offers", Section.OFFER_CHANGES: "offers"}
 
 
 # 1C's answer for a file lists at most this many element problems after ``success`` (protocol.md
@@ -536,26 +690,28 @@ def _fail_file(file: ImportFile, message: str) -> str:
 
 
 def _finish(import_session: ImportSession, importer: CatalogImporter) -> None:
-    """Default variants for products without offers; deactivate what a full catalog / offers
-    package of this exchange (or a mode=deactivate that came while it ran) did not contain."""
+    """Default variants for products without offers. A manual import is a whole package: it
+    deactivates what its full sections did not contain. An exchange's import deactivates only
+    when 1C sent mode=deactivate while it ran (background behaviour); otherwise its package is
+    closed when the exchange ends (package_close), never in the middle of it."""
     importer.create_missing_default_variants()
     import_session.seen_products = importer.seen_products.pack()
     import_session.seen_variants = importer.seen_variants.pack()
-    requested = ImportSession.objects.filter(pk=import_session.pk).values_list("deactivate_requested", flat=True)
-    deactivate_all = bool(requested and requested[0])
-    if not (importer.full_catalog or importer.full_offers or deactivate_all):
+    if import_session.exchange_session_id is None:
+        _package_deactivate([import_session], explicit=False, label="импорт вручную", importer=importer)
+        import_session.package_closed_at = timezone.now()
         return
-    imports: list[ImportSession] = [import_session]
-    if import_session.exchange_session_id:
-        imports += ImportSession.objects.filter(
-            exchange_session_id=import_session.exchange_session_id, status=ImportSession.Status.COMPLETED
-        ).exclude(pk=import_session.pk)
-    _deactivate_unseen(
-        importer,
-        imports,
-        products=importer.full_catalog or deactivate_all,
-        variants=importer.full_offers or deactivate_all,
-    )
+    requested = ImportSession.objects.filter(pk=import_session.pk).values_list("deactivate_requested", flat=True)
+    if requested and requested[0]:
+        imports = [
+            import_session,
+            *ImportSession.objects.filter(
+                exchange_session_id=import_session.exchange_session_id, status=ImportSession.Status.COMPLETED
+            ).exclude(pk=import_session.pk),
+        ]
+        _package_claim(imports)
+        import_session.package_closed_at = timezone.now()
+        _package_deactivate(imports, explicit=True, label="mode=deactivate", importer=importer)
 
 
 def _close(
@@ -595,5 +751,6 @@ def _close(
             seen_variants=importer.seen_variants.pack(),
             full_catalog=importer.full_catalog,
             full_offers=importer.full_offers,
+            package_closed_at=import_session.package_closed_at,
         )
     return True
