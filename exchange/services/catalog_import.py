@@ -1,10 +1,11 @@
 """Catalog import orchestration behind ``type=catalog`` ``mode=import|complete|deactivate``.
 
-An ImportSession belongs to one exchange session (or to a manual run) and holds the files to
-import; a worker processes them in dependency order (classifier, products, offers, prices,
-stock) whatever order they arrived in, re-reading the list after each file so that files 1C asks
-for while it runs are picked up. At most one catalog import is pending or running at a time: the
-partial unique constraint on ImportSession is the lock (see exchange.models).
+The catalog is one kind of import job (exchange.jobs runs the job: claim, heartbeat, progress,
+the file loop, close, the one-job lock, lost workers). This module plugs in what is catalog's own:
+what a file holds and its place in the import order (classifier, products, offers, prices,
+stock, whatever order the files arrived in), the importer that writes the catalog tables, the
+unchanged-file skip, and when a full package deactivates what it did not contain. Its bookkeeping
+lives in CatalogImportState / CatalogFileState beside the generic job rows.
 
 1C calls ``import`` once per file and repeats it while we answer ``progress``. In the ``wait``
 behaviour (default) the first call queues the import of every XML file uploaded so far, and
@@ -16,14 +17,11 @@ or ``failure`` with the reason, so the operator in 1C sees the real outcome. In 
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import logging
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
 
-from django.db import IntegrityError, transaction
-from django.db.models import F, QuerySet, Value
+from django.db.models import F, Value
 from django.db.models.functions import Concat
 from django.utils import timezone
 
@@ -36,9 +34,23 @@ from commerceml.records import InvalidElement, Record, Section, SectionHeader
 from commerceml.scan import scan_file
 from exchange.conf import exchange_settings
 from exchange.importers.catalog import CatalogImporter, SeenSet, catalog_state
-from exchange.importers.report import ENTITY_LABELS, ImportReport
-from exchange.jobs import Heartbeat, JobCancelled, job_claim, job_owned
+from exchange.importers.report import ImportReport
+from exchange.jobs import (
+    FileOutcome,
+    JobAlreadyRunning,
+    JobKind,
+    JobProgress,
+    JobWaiting,
+    ProgressListener,
+    job_create,
+    job_file_answer,
+    job_kind_register,
+    job_queue_file,
+    job_run,
+)
 from exchange.models import (
+    CatalogFileState,
+    CatalogImportState,
     ExchangeFile,
     ExchangeRequestLog,
     ExchangeSession,
@@ -48,15 +60,9 @@ from exchange.models import (
 )
 from exchange.protocol import (
     DEACTIVATION_OFF,
-    IMPORT_ALREADY_RUNNING,
-    IMPORT_FAILED,
-    IMPORT_FILE_NOT_REACHED,
-    IMPORT_INTERNAL_ERROR,
-    IMPORT_MORE_WARNINGS,
     IMPORT_NOT_CATALOG,
     IMPORT_SUCCESS,
     Answer,
-    ExchangeError,
     failure,
     progress,
     success,
@@ -64,29 +70,16 @@ from exchange.protocol import (
 
 logger = logging.getLogger(__name__)
 
-ACTIVE = ImportSession.ACTIVE_STATUSES
-# Write the progress line at most this often (a batch is ~1000 objects, a few per second).
-PROGRESS_EVERY = dt.timedelta(seconds=1)
-
 # CommerceML files without catalog data (commerceml.detect.FileKind), passed over by the catalog
 # import. "unknown" (not CommerceML) and "unreadable" are not among them: such a file fails, with
 # the parser's line and reason when it is broken.
 NOT_CATALOG_KINDS = frozenset({"documents", "contragents", "empty"})
 
-
-class ImportAlreadyRunning(ExchangeError):
-    reason = IMPORT_ALREADY_RUNNING
-
-
-class ImportWaiting(Exception):
-    """This exchange's previous import (of an earlier upload folder) must finish first."""
-
-    def __init__(self, stage: str) -> None:
-        super().__init__(stage)
-        self.stage = stage
+# Kept for callers of the catalog import (the import_1c command, tests).
+ImportAlreadyRunning = JobAlreadyRunning
 
 
-# --- creating and extending imports ----------------------------------------------------------
+# --- creating imports -------------------------------------------------------------------------
 def _describe(base_dir: Path, name: str) -> tuple[str, int]:
     """The file's content kind and its rank in dependency order (detected by content)."""
     try:
@@ -97,20 +90,6 @@ def _describe(base_dir: Path, name: str) -> tuple[str, int]:
     return str(kind), import_rank(kind)
 
 
-def _add_files(import_session: ImportSession, names: Iterable[str]) -> list[ImportFile]:
-    base_dir = Path(import_session.base_dir)
-    known = set(import_session.files.values_list("name", flat=True))
-    created = []
-    for name in names:
-        if name in known:
-            continue
-        kind, rank = _describe(base_dir, name)
-        created.append(ImportFile(import_session=import_session, name=name, kind=kind, rank=rank))
-        known.add(name)
-    ImportFile.objects.bulk_create(created)
-    return created
-
-
 def import_session_create(
     *,
     base_dir: Path,
@@ -118,28 +97,17 @@ def import_session_create(
     exchange_session: ExchangeSession | None = None,
     source: str = ImportSession.Source.EXCHANGE,
 ) -> ImportSession:
-    """Create a pending import of ``files`` (relative to ``base_dir``); raises ImportAlreadyRunning."""
-    try:
-        with transaction.atomic():
-            import_session = ImportSession.objects.create(
-                kind=ExchangeType.CATALOG,
-                source=source,
-                exchange_session=exchange_session,
-                base_dir=str(base_dir),
-                stage="Ожидает запуска",
-            )
-            _add_files(import_session, files)
-    except IntegrityError as exc:  # the partial unique constraint: another import is active
-        raise ImportAlreadyRunning from exc
-    return import_session
+    """Create a pending catalog import of ``files`` (relative to ``base_dir``); raises ImportAlreadyRunning."""
+    return job_create(
+        kind=ExchangeType.CATALOG, base_dir=base_dir, files=files, exchange_session=exchange_session, source=source
+    )
 
 
-def import_session_enqueue(*, import_session: ImportSession) -> None:
-    """Queue the worker task once the creating transaction commits."""
-    from exchange.tasks import run_catalog_import  # the task module imports this one
-
-    pk = import_session.pk
-    transaction.on_commit(lambda: run_catalog_import.delay(pk))
+def import_session_run(
+    *, import_session_id: int, task_id: str = "", worker: str = "", on_progress: ProgressListener | None = None
+) -> ImportSession | None:
+    """Run (or resume) a catalog import in this process (exchange.jobs.job_run)."""
+    return job_run(job_id=import_session_id, task_id=task_id, worker=worker, on_progress=on_progress)
 
 
 def _uploaded_xml_files(base_dir: Path) -> list[str]:
@@ -161,94 +129,29 @@ def _upload_dir(session: ExchangeSession) -> Path:
     return session_upload_dir(session)
 
 
-def _file_for(session: ExchangeSession, filename: str, base_dir: Path) -> ImportFile | None:
-    """The import of this very upload of ``filename``: same upload folder, and the file on disk not
-    written after that import was created. 1C may run init again within a session and upload a
-    file of the same name; that upload must be imported, not answered from the earlier import."""
-    found = (
-        ImportFile.objects.filter(
-            import_session__exchange_session=session, import_session__base_dir=str(base_dir), name=filename
-        )
-        .select_related("import_session")
-        .order_by("-import_session_id")
-        .first()
-    )
-    if found is None or found.status in (ImportFile.Status.PENDING, ImportFile.Status.IN_PROGRESS):
-        return found  # not read yet: it will read what is on disk now
-    try:
-        written = (base_dir / filename).stat().st_mtime
-    except OSError:
-        return found
-    started = found.started_at or found.import_session.created_at
-    return found if written <= started.timestamp() else None
-
-
-def _queue_file(session: ExchangeSession, filename: str) -> ImportFile:
-    """Make sure ``filename`` is part of an import of this exchange; start one if needed."""
-    base_dir = _upload_dir(session)
-    with transaction.atomic():
-        active = ImportSession.objects.select_for_update().filter(kind=ExchangeType.CATALOG, status__in=ACTIVE).first()
-        if active is not None and active.exchange_session_id != session.pk:
-            raise ImportAlreadyRunning
-        existing = _file_for(session, filename, base_dir)
-        if existing is not None:
-            return existing
-        if active is not None and active.base_dir != str(base_dir):
-            # 1C ran init again while an import of its previous upload still runs: that import
-            # reads the old folder; this file is imported once it has finished.
-            raise ImportWaiting(active.stage or "Ожидание завершения предыдущего импорта")
-        if active is not None:
-            # The worker re-reads pending files under the same row lock before it finishes, so a
-            # file added here is either seen by it or finds the import finished (and starts a new one).
-            _add_files(active, [filename])
-        else:
-            names = [name for name in _uploaded_xml_files(base_dir) if _file_for(session, name, base_dir) is None]
-            if filename not in names:
-                names.append(filename)
-            import_session = import_session_create(base_dir=base_dir, files=names, exchange_session=session)
-            import_session_enqueue(import_session=import_session)
-    found = _file_for(session, filename, base_dir)
-    assert found is not None
-    return found
-
-
 # --- the endpoint's three entry points --------------------------------------------------------
 def catalog_import_step(*, session: ExchangeSession, filename: str) -> Answer:
     """One ``mode=import`` call for ``filename`` (normalised, relative to the upload folder)."""
+    base_dir = _upload_dir(session)
+    background = exchange_settings().import_mode == "background"
     try:
-        file = _queue_file(session, filename)
-    except ImportWaiting as waiting:
-        if exchange_settings().import_mode == "background":
-            raise ImportAlreadyRunning from waiting
+        file = job_queue_file(
+            kind=ExchangeType.CATALOG,
+            session=session,
+            filename=filename,
+            base_dir=base_dir,
+            initial_files=lambda: _uploaded_xml_files(base_dir),
+        )
+    except JobWaiting as waiting:
+        if background:
+            raise JobAlreadyRunning from waiting
         return progress(waiting.stage)
-    if exchange_settings().import_mode == "background":
-        if file.status == ImportFile.Status.FAILED or file.import_session.status == ImportSession.Status.FAILED:
-            return _failure_for(file)
-        return success("Импорт поставлен в очередь.")
-    return _answer_for(file)
-
-
-def _answer_for(file: ImportFile) -> Answer:
-    import_session = file.import_session
-    if import_session.status == ImportSession.Status.FAILED or file.status == ImportFile.Status.FAILED:
-        return _failure_for(file)
-    if file.status == ImportFile.Status.DONE:
-        return success(IMPORT_SUCCESS, *_warning_lines(file))
-    if file.status == ImportFile.Status.SKIPPED:
-        return success(IMPORT_NOT_CATALOG)
-    if import_session.status == ImportSession.Status.COMPLETED:
-        # Finished without reaching this file: cannot happen unless the file vanished.
-        return failure(f"Файл {file.name} не был обработан")
-    return progress(import_session.stage or "Импорт выполняется")
-
-
-def _failure_for(file: ImportFile) -> Answer:
-    """A file of a failed import fails whatever its own state (done, skipped, never reached): the
-    package was not applied as a whole. Its own error when it failed by itself, else the import's."""
-    own = file.error_message if file.status == ImportFile.Status.FAILED else ""
-    if own == IMPORT_FILE_NOT_REACHED:
-        own = ""
-    return failure(own or file.import_session.error_message or IMPORT_FAILED)
+    return job_file_answer(
+        file,
+        done_text=IMPORT_SUCCESS,
+        skipped_text=IMPORT_NOT_CATALOG,
+        queued_text="Импорт поставлен в очередь." if background else None,
+    )
 
 
 def catalog_deactivate(*, session: ExchangeSession, params: Mapping[str, str]) -> Answer:
@@ -258,11 +161,13 @@ def catalog_deactivate(*, session: ExchangeSession, params: Mapping[str, str]) -
     1C sends it after a full package exchange (protocol.md §2.5); it is refused when any import
     of this exchange failed, so a broken upload can never empty the shop.
     """
-    imports = list(ImportSession.objects.filter(exchange_session=session, kind=ExchangeType.CATALOG))
+    imports = _package_imports(session)
     active = [i for i in imports if i.is_active]
     if active:
         if exchange_settings().import_mode == "background":
-            ImportSession.objects.filter(pk__in=[i.pk for i in active]).update(deactivate_requested=True)
+            for job in active:  # the row may not exist yet for an import no worker has started
+                CatalogImportState.objects.get_or_create(job=job)
+            CatalogImportState.objects.filter(job__in=[i.pk for i in active]).update(deactivate_requested=True)
             return success("Деактивация будет выполнена после завершения импорта.")
         return progress(active[0].stage or "Ожидание завершения импорта")
     if any(i.status == ImportSession.Status.FAILED for i in imports):
@@ -293,17 +198,30 @@ def catalog_complete(*, session: ExchangeSession) -> Answer:
 # session expired) with every file it received imported, if this 1C never sends complete.
 
 
+def _package_imports(session: ExchangeSession) -> list[ImportSession]:
+    return list(
+        ImportSession.objects.filter(exchange_session=session, kind=ExchangeType.CATALOG).select_related("catalog")
+    )
+
+
 def _package_scopes(imports: Sequence[ImportSession]) -> tuple[dict[str, bool], dict[str, bool]]:
     """The catalogs the package's sections named, for products and for offers: catalog Ид -> full."""
     products: dict[str, bool] = {}
     offers: dict[str, bool] = {}
-    for scopes in ImportFile.objects.filter(
-        import_session__in=[i.pk for i in imports], status=ImportFile.Status.DONE
+    for scopes in CatalogFileState.objects.filter(
+        file__import_session__in=[i.pk for i in imports], file__status=ImportFile.Status.DONE
     ).values_list("catalog_scopes", flat=True):
         for kind, found in (("products", products), ("offers", offers)):
             for catalog_id, full in (scopes or {}).get(kind, {}).items():
                 found[catalog_id] = found.get(catalog_id, False) or bool(full)
     return products, offers
+
+
+def _state(job: ImportSession) -> CatalogImportState:
+    try:
+        return job.catalog
+    except CatalogImportState.DoesNotExist:
+        return CatalogImportState(job=job)
 
 
 def _package_deactivate(
@@ -325,8 +243,8 @@ def _package_deactivate(
     seen_products: set[int] = set()
     seen_variants: set[int] = set()
     for item in imports:
-        seen_products |= SeenSet.unpack(item.seen_products)
-        seen_variants |= SeenSet.unpack(item.seen_variants)
+        seen_products |= SeenSet.unpack(_state(item).seen_products)
+        seen_variants |= SeenSet.unpack(_state(item).seen_variants)
     running = importer is not None  # the import's own importer: its report counts what is deactivated
     importer = importer or CatalogImporter(base_dir=Path(), report=ImportReport())
     deactivated_products = deactivated_variants = 0
@@ -353,9 +271,8 @@ def _package_deactivate(
 def _package_claim(imports: Sequence[ImportSession]) -> bool:
     """Mark the package closed; False when another caller already closed it."""
     pks = [i.pk for i in imports]
-    return bool(
-        ImportSession.objects.filter(pk__in=pks, package_closed_at=None).update(package_closed_at=timezone.now())
-    )
+    closed = CatalogImportState.objects.filter(job__in=pks, package_closed_at=None)
+    return bool(closed.update(package_closed_at=timezone.now()))
 
 
 def _received_all_imported(session: ExchangeSession, imports: Sequence[ImportSession]) -> bool:
@@ -383,11 +300,11 @@ def _sends_complete(session: ExchangeSession) -> bool:
 
 
 def package_close(*, session: ExchangeSession, ended_by: str) -> tuple[int, int] | None:
-    """Close the package of an exchange that ended (``ended_by``: "complete", "expired" or
-    "import" when its last import ended after the exchange): deactivate what it did not contain
-    if it is whole. None while an import of it still runs or when there is nothing to close."""
-    imports = list(ImportSession.objects.filter(exchange_session=session, kind=ExchangeType.CATALOG))
-    if not imports or any(i.is_active for i in imports) or all(i.package_closed_at for i in imports):
+    """Close the package of an exchange that ended (``ended_by``: "complete" or "expired"):
+    deactivate what it did not contain if it is whole. None while an import of it still runs
+    or when there is nothing to close."""
+    imports = _package_imports(session)
+    if not imports or any(i.is_active for i in imports) or all(_state(i).package_closed_at for i in imports):
         return None
     whole = all(i.status == ImportSession.Status.COMPLETED for i in imports) and _received_all_imported(
         session, imports
@@ -403,7 +320,7 @@ def catalog_packages_close_ended() -> int:
     """Close the packages of exchanges that ended (completed or expired) without being closed:
     run with the session expiry task. Returns how many were looked at."""
     sessions = ExchangeSession.objects.filter(
-        imports__kind=ExchangeType.CATALOG, imports__package_closed_at=None
+        imports__kind=ExchangeType.CATALOG, imports__catalog__package_closed_at=None
     ).exclude(status=ExchangeSession.Status.ACTIVE)
     count = 0
     for session in sessions.distinct():
@@ -413,174 +330,113 @@ def catalog_packages_close_ended() -> int:
     return count
 
 
-# --- the worker ------------------------------------------------------------------------------
-ProgressListener = Callable[[str, int, int | None], None]
+# --- the worker: the catalog's importer in the job engine --------------------------------------
+class CatalogJobImporter:
+    """Imports a catalog job's files into the catalog tables (exchange.jobs.JobImporter)."""
 
+    def __init__(self, *, job: ImportSession, report: ImportReport, progress: JobProgress) -> None:
+        self.importer = CatalogImporter(base_dir=Path(job.base_dir), report=report, progress=progress)
+        # The row may exist already: mode=deactivate marks a pending import, or a redelivered task
+        # resumes one; what files already done contained still counts for deactivation.
+        self.state, _ = CatalogImportState.objects.get_or_create(job=job)
+        job.catalog = self.state  # one instance: what finish() sets is what the package reads
+        for done in CatalogFileState.objects.filter(file__import_session=job, file__status=ImportFile.Status.DONE):
+            self.importer.adopt_file(
+                seen_products=bytes(done.seen_products),
+                seen_variants=bytes(done.seen_variants),
+                full_catalog=done.full_catalog,
+                full_offers=done.full_offers,
+            )
 
-class _Progress:
-    def __init__(
-        self, import_session: ImportSession, report: ImportReport, listener: ProgressListener | None = None
-    ) -> None:
-        self.import_session = import_session
-        self.report = report
-        self.listener = listener
-        self.finished_lines: list[str] = []
-        self.file = ""
-        self.last_write = timezone.now() - PROGRESS_EVERY
+    def import_file(self, job: ImportSession, file: ImportFile, progress: JobProgress) -> FileOutcome:
+        path = Path(job.base_dir) / file.name
+        if not path.is_file():
+            return FileOutcome.failed(f"{file.name}: файл не найден")
+        if file.kind in NOT_CATALOG_KINDS:
+            return FileOutcome.skipped()
+        if file.kind == "unknown":
+            return FileOutcome.failed(_not_commerceml(path, file.name))
+        scan = scan_file(path, file.kind)
+        file.digest = scan.digest
+        contained = CatalogFileState(file=file)
+        note = ""
+        earlier = _unchanged_since(file, job)
+        if earlier is not None:
+            before = earlier.catalog
+            self.importer.adopt_file(
+                seen_products=bytes(before.seen_products),
+                seen_variants=bytes(before.seen_variants),
+                full_catalog=before.full_catalog,
+                full_offers=before.full_offers,
+            )
+            note = f"{file.name}: не изменился с импорта #{earlier.import_session_id} при неизменном каталоге, пропущен"
+            file.reused_from = earlier
+            contained.seen_products, contained.seen_variants = before.seen_products, before.seen_variants
+            contained.full_catalog, contained.full_offers = before.full_catalog, before.full_offers
+            contained.catalog_scopes = before.catalog_scopes
+        else:
+            scopes: dict[str, dict[str, bool]] = {}
+            try:
+                self.importer.import_records(
+                    _records(path, file.name, scopes), file_label=file.name, totals=scan.counts
+                )
+            except CommerceMLError as exc:
+                exc.file = file.name  # the name 1C knows, not our folder layout
+                return FileOutcome.failed(str(exc))
+            contained.seen_products = self.importer.file_seen_products.pack()
+            contained.seen_variants = self.importer.file_seen_variants.pack()
+            contained.full_catalog = self.importer.file_full_catalog
+            contained.full_offers = self.importer.file_full_offers
+            contained.catalog_scopes = scopes
+        file.save(update_fields=["digest", "reused_from"])
+        contained.save()
+        return FileOutcome.done(note)
 
-    def __call__(self, label: str, done: int, total: int | None, *, force: bool = False) -> None:
-        if self.listener is not None:
-            self.listener(f"{self.file}: {label}" if self.file else label, done, total)
-        now = timezone.now()
-        if not force and now - self.last_write < PROGRESS_EVERY:
+    def finish(self, job: ImportSession) -> None:
+        """Default variants for products without offers. A manual import is a whole package: it
+        deactivates what its full sections did not contain. An exchange's import deactivates only
+        when 1C sent mode=deactivate while it ran (background behaviour); otherwise its package is
+        closed when the exchange ends (package_close), never in the middle of it."""
+        importer, state = self.importer, self.state
+        importer.create_missing_default_variants()
+        state.seen_products = importer.seen_products.pack()
+        state.seen_variants = importer.seen_variants.pack()
+        if job.exchange_session_id is None:
+            _package_deactivate([job], explicit=False, label="импорт вручную", importer=importer)
+            state.package_closed_at = timezone.now()
             return
-        self.last_write = now
-        line = f"{label}: {done} из {total}" if total else f"{label}: {done}"
-        stage = f"{self.file}: {line}" if self.file else line
-        written = ImportSession.objects.filter(job_owned(self.import_session)).update(
-            stage=stage[:255],
-            progress_done=done,
-            progress_total=total or 0,
-            heartbeat_at=now,
-            counters=self.report.counters_dict(),
-            report="\n".join([*self.finished_lines, stage]),
-        )
-        if not written:  # failed meanwhile (lost-worker check, the admin) or taken over
-            raise JobCancelled
+        requested = CatalogImportState.objects.filter(pk=job.pk).values_list("deactivate_requested", flat=True)
+        if requested and requested[0]:
+            others = ImportSession.objects.filter(
+                exchange_session_id=job.exchange_session_id, status=ImportSession.Status.COMPLETED
+            ).exclude(pk=job.pk)
+            imports = [job, *others.select_related("catalog")]
+            _package_claim(imports)
+            state.package_closed_at = timezone.now()
+            _package_deactivate(imports, explicit=True, label="mode=deactivate", importer=importer)
 
-    def file_done(self, name: str) -> None:
-        self.finished_lines.append(f"{name}: обработан")
+    def close(self, job: ImportSession, *, failed: bool) -> None:
+        importer, state = self.importer, self.state
+        state.catalog_state = {} if failed else catalog_state()
+        state.seen_products = importer.seen_products.pack()
+        state.seen_variants = importer.seen_variants.pack()
+        state.full_catalog, state.full_offers = importer.full_catalog, importer.full_offers
+        # deactivate_requested and package_closed_at are set by requests of 1C meanwhile: only
+        # what this run decided is written.
+        fields = ["catalog_state", "seen_products", "seen_variants", "full_catalog", "full_offers"]
+        if state.package_closed_at is not None:
+            fields.append("package_closed_at")
+        state.save(update_fields=fields)
 
-
-def import_session_run(
-    *, import_session_id: int, task_id: str = "", worker: str = "", on_progress: ProgressListener | None = None
-) -> ImportSession | None:
-    """Run (or resume) an import: the body of the Celery task, callable without Celery.
-
-    ``on_progress(stage, done, total)`` is called after every batch (the manual command draws
-    its progress bar with it); the ImportSession row is updated at most once a second.
-    """
-    import_session = job_claim(job_id=import_session_id, task_id=task_id, worker=worker)
-    if import_session is None:
-        return None
-    try:
-        with Heartbeat(import_session):
-            _run(import_session, on_progress)
-    except JobCancelled:
-        logger.warning("Import %s was failed or taken over while it ran; stopped", import_session.pk)
-    import_session.refresh_from_db()
-    exchange_session = import_session.exchange_session
-    if exchange_session is not None and exchange_session.status != ExchangeSession.Status.ACTIVE:
-        # 1C ended the exchange while this import ran (background behaviour): close its package now.
-        ended_by = "complete" if exchange_session.status == ExchangeSession.Status.COMPLETED else "expired"
-        package_close(session=exchange_session, ended_by=ended_by)
-    return import_session
+    def closed(self, job: ImportSession) -> None:
+        exchange_session = job.exchange_session
+        if exchange_session is not None and exchange_session.status != ExchangeSession.Status.ACTIVE:
+            # 1C ended the exchange while this import ran (background behaviour): close its package now.
+            ended_by = "complete" if exchange_session.status == ExchangeSession.Status.COMPLETED else "expired"
+            package_close(session=exchange_session, ended_by=ended_by)
 
 
-def _run(import_session: ImportSession, on_progress: ProgressListener | None) -> None:
-    report = ImportReport()
-    tracker = _Progress(import_session, report, on_progress)
-    importer = CatalogImporter(base_dir=Path(import_session.base_dir), report=report, progress=tracker)
-    error = ""
-    try:
-        while True:
-            file = _next_file(import_session)
-            if file is None:
-                # Deactivate while still holding the lock, then finish unless 1C added a file.
-                _finish(import_session, importer)
-                if _close(import_session, importer, report, tracker, error=""):
-                    break
-                continue
-            tracker.file = file.name
-            error = _import_file(importer, import_session, file, tracker)
-            if error:
-                break
-    except JobCancelled:
-        raise
-    except Exception as exc:
-        logger.exception("Import %s failed", import_session.pk)
-        _close(import_session, importer, report, tracker, error=IMPORT_INTERNAL_ERROR.format(error=type(exc).__name__))
-        raise
-    if error:
-        _close(import_session, importer, report, tracker, error=error)
-
-
-def _pending_files(import_session: ImportSession) -> QuerySet[ImportFile]:
-    return import_session.files.filter(status__in=(ImportFile.Status.PENDING, ImportFile.Status.IN_PROGRESS))
-
-
-def _next_file(import_session: ImportSession) -> ImportFile | None:
-    file = _pending_files(import_session).order_by("rank", "id").first()
-    if file is not None:
-        file.status = ImportFile.Status.IN_PROGRESS
-        file.started_at = timezone.now()
-        file.save(update_fields=["status", "started_at"])
-    return file
-
-
-def _import_file(importer: CatalogImporter, import_session: ImportSession, file: ImportFile, tracker: _Progress) -> str:
-    path = Path(import_session.base_dir) / file.name
-    if not path.is_file():
-        return _fail_file(file, f"{file.name}: файл не найден")
-    if file.kind in NOT_CATALOG_KINDS:
-        file.status = ImportFile.Status.SKIPPED
-        file.finished_at = timezone.now()
-        file.save(update_fields=["status", "finished_at"])
-        return ""
-    if file.kind == "unknown":
-        return _fail_file(file, _not_commerceml(path, file.name))
-    scan = scan_file(path, file.kind)
-    file.digest = scan.digest
-    earlier = _unchanged_since(file, import_session)
-    if earlier is not None:
-        importer.adopt_file(
-            seen_products=bytes(earlier.seen_products),
-            seen_variants=bytes(earlier.seen_variants),
-            full_catalog=earlier.full_catalog,
-            full_offers=earlier.full_offers,
-        )
-        tracker.finished_lines.append(
-            f"{file.name}: не изменился с импорта #{earlier.import_session_id} при неизменном каталоге, пропущен"
-        )
-        file.reused_from = earlier
-        file.seen_products, file.seen_variants = earlier.seen_products, earlier.seen_variants
-        file.full_catalog, file.full_offers = earlier.full_catalog, earlier.full_offers
-        file.catalog_scopes = earlier.catalog_scopes
-    else:
-        report = importer.report
-        first_issue, dropped_before = len(report.issues), report.issues_dropped
-        scopes: dict[str, dict[str, bool]] = {}
-        try:
-            importer.import_records(_records(path, file.name, scopes), file_label=file.name, totals=scan.counts)
-        except CommerceMLError as exc:
-            exc.file = file.name  # the name 1C knows, not our folder layout
-            return _fail_file(file, str(exc))
-        tracker.file_done(file.name)
-        issues = report.issues[first_issue:]
-        file.warnings = [_issue_line(issue) for issue in issues[:WARNINGS_SHOWN]]
-        file.warnings_count = len(issues) + report.issues_dropped - dropped_before
-        file.catalog_scopes = scopes
-        file.seen_products = importer.file_seen_products.pack()
-        file.seen_variants = importer.file_seen_variants.pack()
-        file.full_catalog, file.full_offers = importer.file_full_catalog, importer.file_full_offers
-    file.status = ImportFile.Status.DONE
-    file.finished_at = timezone.now()
-    file.save(
-        update_fields=[
-            "status",
-            "finished_at",
-            "digest",
-            "reused_from",
-            "seen_products",
-            "seen_variants",
-            "full_catalog",
-            "full_offers",
-            "warnings",
-            "warnings_count",
-            "catalog_scopes",
-        ]
-    )
-    return ""
+job_kind_register(JobKind(kind=ExchangeType.CATALOG, describe=_describe, importer=CatalogJobImporter))
 
 
 # Files at least this big are parsed in a child process (commerceml.pipe) so that parsing runs on
@@ -589,7 +445,7 @@ SUBPROCESS_MIN_BYTES = 4 * 1024 * 1024
 
 
 def _records(path: Path, name: str, scopes: dict[str, dict[str, bool]]) -> Iterator[Record]:
-    """The file's records; ``scopes`` collects the catalogs its sections name (ImportFile.catalog_scopes)."""
+    """The file's records; ``scopes`` collects the catalogs its sections name (CatalogFileState.catalog_scopes)."""
     if path.stat().st_size >= SUBPROCESS_MIN_BYTES:
         records = iter_records_in_subprocess(path, on_invalid="yield")
     else:
@@ -617,30 +473,7 @@ def _note_scope(header: SectionHeader, scopes: dict[str, dict[str, bool]]) -> No
 SCOPE_KINDS = {Section.CATALOG: "products", Section.OFFERS: "offers", Section.OFFER_CHANGES: "offers"}
 
 
-# 1C's answer for a file lists at most this many element problems after ``success`` (protocol.md
-# §1.4: the keyword alone on line 1, messages on the following lines, shown in 1C's exchange log);
-# the import's report on the site keeps up to MAX_ISSUES of them.
-WARNINGS_SHOWN = 20
-WARNING_LINE_CHARS = 300
-
-
-def _issue_line(issue: Mapping[str, Any]) -> str:
-    """One element problem as a line of 1C's log: ``Ошибка: offers.xml:12: Предложения Ид=…: reason``."""
-    where = f"{issue.get('file') or ''}:{issue['line']}" if issue.get("line") else str(issue.get("file") or "")
-    label = ENTITY_LABELS.get(str(issue.get("entity")), str(issue.get("entity")))
-    level = "Ошибка" if issue.get("level") == "error" else "Замечание"
-    element = f" Ид={issue['id']}" if issue.get("id") else ""
-    return f"{level}: {where}: {label}{element}: {issue.get('reason')}"[:WARNING_LINE_CHARS]
-
-
-def _warning_lines(file: ImportFile) -> list[str]:
-    lines = list(file.warnings or [])
-    if file.warnings_count > len(lines):
-        lines.append(IMPORT_MORE_WARNINGS.format(count=file.warnings_count - len(lines)))
-    return lines
-
-
-def _unchanged_since(file: ImportFile, import_session: ImportSession) -> ImportFile | None:
+def _unchanged_since(file: ImportFile, job: ImportSession) -> ImportFile | None:
     """An earlier import of the very same bytes, if nothing in the catalog changed since it ended.
 
     Re-importing such a file would only confirm every row (1C resends full, unchanged catalogs
@@ -655,16 +488,18 @@ def _unchanged_since(file: ImportFile, import_session: ImportSession) -> ImportF
             digest=file.digest,
             status=ImportFile.Status.DONE,
             import_session__status=ImportSession.Status.COMPLETED,
+            import_session__kind=ExchangeType.CATALOG,
+            catalog__isnull=False,
         )
-        .exclude(import_session=import_session)
-        .select_related("import_session")
+        .exclude(import_session=job)
+        .select_related("import_session__catalog", "catalog")
         .order_by("-import_session__finished_at")[:5]
     )
     if not candidates:
         return None
     current = catalog_state()
     for candidate in candidates:
-        if candidate.import_session.catalog_state == current:
+        if _state(candidate.import_session).catalog_state == current:
             return candidate
     return None
 
@@ -679,78 +514,3 @@ def _not_commerceml(path: Path, name: str) -> str:
         exc.file = name
         return str(exc)
     return f"{name}: не является файлом CommerceML (нет элемента КоммерческаяИнформация)"
-
-
-def _fail_file(file: ImportFile, message: str) -> str:
-    file.status = ImportFile.Status.FAILED
-    file.error_message = message
-    file.finished_at = timezone.now()
-    file.save(update_fields=["status", "error_message", "finished_at"])
-    return message
-
-
-def _finish(import_session: ImportSession, importer: CatalogImporter) -> None:
-    """Default variants for products without offers. A manual import is a whole package: it
-    deactivates what its full sections did not contain. An exchange's import deactivates only
-    when 1C sent mode=deactivate while it ran (background behaviour); otherwise its package is
-    closed when the exchange ends (package_close), never in the middle of it."""
-    importer.create_missing_default_variants()
-    import_session.seen_products = importer.seen_products.pack()
-    import_session.seen_variants = importer.seen_variants.pack()
-    if import_session.exchange_session_id is None:
-        _package_deactivate([import_session], explicit=False, label="импорт вручную", importer=importer)
-        import_session.package_closed_at = timezone.now()
-        return
-    requested = ImportSession.objects.filter(pk=import_session.pk).values_list("deactivate_requested", flat=True)
-    if requested and requested[0]:
-        imports = [
-            import_session,
-            *ImportSession.objects.filter(
-                exchange_session_id=import_session.exchange_session_id, status=ImportSession.Status.COMPLETED
-            ).exclude(pk=import_session.pk),
-        ]
-        _package_claim(imports)
-        import_session.package_closed_at = timezone.now()
-        _package_deactivate(imports, explicit=True, label="mode=deactivate", importer=importer)
-
-
-def _close(
-    import_session: ImportSession, importer: CatalogImporter, report: ImportReport, tracker: _Progress, *, error: str
-) -> bool:
-    """Write the outcome and release the lock; False when 1C added a file meanwhile (go on)."""
-    now = timezone.now()
-    failed = bool(error)
-    lines = [*tracker.finished_lines, *report.summary_lines()]
-    if report.issues_dropped:
-        lines.append(f"Ещё {report.issues_dropped} замечаний не сохранено")
-    if failed:
-        lines.append(f"Ошибка: {error}")
-    with transaction.atomic():
-        # Same row lock as _queue_file: a file added concurrently is either seen here or finds
-        # this import finished and starts a new one.
-        if not ImportSession.objects.select_for_update().filter(job_owned(import_session)).exists():
-            raise JobCancelled  # failed meanwhile (lost-worker check, the admin): its outcome stands
-        if not failed and _pending_files(import_session).exists():
-            return False
-        if failed:
-            # Files never reached (or interrupted) are failed: 1C is answered failure for them.
-            _pending_files(import_session).update(
-                status=ImportFile.Status.FAILED, error_message=IMPORT_FILE_NOT_REACHED, finished_at=now
-            )
-        ImportSession.objects.filter(pk=import_session.pk).update(
-            catalog_state={} if failed else catalog_state(),
-            status=ImportSession.Status.FAILED if failed else ImportSession.Status.COMPLETED,
-            finished_at=now,
-            heartbeat_at=now,
-            stage="Импорт завершён с ошибкой" if failed else "Импорт завершён",
-            error_message=error,
-            counters=report.counters_dict(),
-            errors=report.issues,
-            report="\n".join(lines),
-            seen_products=importer.seen_products.pack(),
-            seen_variants=importer.seen_variants.pack(),
-            full_catalog=importer.full_catalog,
-            full_offers=importer.full_offers,
-            package_closed_at=import_session.package_closed_at,
-        )
-    return True
