@@ -244,6 +244,17 @@ EXCHANGE_LOG_MAX_BYTES = env_int(
     "EXCHANGE_LOG_MAX_BYTES", 5 * 1024**3, "Total size the exchanged-file copies may take."
 )
 EXCHANGE_COOKIE_NAME = env_str("EXCHANGE_COOKIE_NAME", "exchange_session", "Cookie name given to 1C at checkauth.")
+EXCHANGE_ORDERS_ENCODING = env_str(
+    "EXCHANGE_ORDERS_ENCODING",
+    "utf-8",
+    "Encoding of the orders document (mode=query): utf-8 (with BOM) or windows-1251.",
+)
+EXCHANGE_ORDERS_RESEND_CHANGED = env_bool(
+    "EXCHANGE_ORDERS_RESEND_CHANGED", True, "Hand an order to 1C again when it changed on the site after its export."
+)
+EXCHANGE_ORDERS_EMAIL_ON_STATUS = env_bool(
+    "EXCHANGE_ORDERS_EMAIL_ON_STATUS", True, "Email the customer when 1C changes their order's status."
+)
 
 # --- Logging --------------------------------------------------------------------------------
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO", "Log level of the project's loggers.")
