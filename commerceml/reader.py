@@ -470,6 +470,10 @@ def _property_options(container: _Element, ctx: _Context, options: list[Property
                 elif local == "Значение":
                     value = _text(part, ctx)
             if option_id is None:
+                if value is None or not value.strip():
+                    # 1C (2.09 exports) writes empty options, <Справочник><ИдЗначения/><Значение/>
+                    # </Справочник>: nothing to keep, and no reason to lose the property.
+                    continue
                 raise CommerceMLValueError("Справочник option has no ИдЗначения", line=option.sourceline)
             options.append(PropertyOption(id=option_id, value=value or ""))
         elif local == "Значение":

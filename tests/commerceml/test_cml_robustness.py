@@ -23,9 +23,12 @@ from commerceml import (
     OfferStock,
     Product,
     ProductUnit,
+    Property,
+    PropertyOption,
     ReaderLimits,
     Section,
     SectionHeader,
+    ValueType,
     iter_records,
 )
 
@@ -250,6 +253,26 @@ def test_invalid_groups_and_properties_are_reported_too() -> None:
     assert "ИдЗначения" in invalid[1].reason
     # A child of a group that could not be read is still read, as a root.
     assert of_type(items, Group) == [Group("child", "Дочерняя", None), Group("ok", "Хорошая", None)]
+
+
+def test_empty_reference_options_are_skipped_and_the_property_kept() -> None:
+    """1C 2.09 exports write empty options into Справочник properties (issue 11, item 16)."""
+    body = (
+        "<Классификатор><Ид>к</Ид><Свойства><Свойство><Ид>color</Ид><Наименование>Цвет</Наименование>"
+        "<ТипЗначений>Справочник</ТипЗначений><ВариантыЗначений>"
+        "<Справочник><ИдЗначения/><Значение/></Справочник>"
+        "<Справочник><ИдЗначения>red</ИдЗначения><Значение>Красный</Значение></Справочник>"
+        "<Справочник><ИдЗначения> </ИдЗначения><Значение> </Значение></Справочник>"
+        "<Справочник><ИдЗначения>blue</ИдЗначения><Значение>Синий</Значение></Справочник>"
+        "</ВариантыЗначений></Свойство></Свойства></Классификатор>"
+    )
+
+    items = list(iter_records(xml(body), on_invalid="yield"))
+
+    assert of_type(items, InvalidElement) == []
+    (prop,) = of_type(items, Property)
+    assert (prop.id, prop.name, prop.value_type) == ("color", "Цвет", ValueType.REFERENCE)
+    assert prop.values == (PropertyOption("red", "Красный"), PropertyOption("blue", "Синий"))
 
 
 def test_errors_survive_pickling_with_their_location() -> None:
