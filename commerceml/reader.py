@@ -95,6 +95,7 @@ class _Context:
 
     names: LocalNames
     max_text: int
+    max_record_elements: int
     schema_version: str | None = None
     product_fields: FieldCodes = field(default_factory=lambda: FieldCodes(_PRODUCT_FIELDS))
     offer_fields: FieldCodes = field(default_factory=lambda: FieldCodes(_OFFER_FIELDS))
@@ -114,7 +115,7 @@ class _OpenSection:
 
 def _read(stream: Any, file: str | None, limits: ReaderLimits, raise_invalid: bool) -> Iterator[Record]:
     names = LocalNames()
-    ctx = _Context(names=names, max_text=limits.max_text_length)
+    ctx = _Context(names=names, max_text=limits.max_text_length, max_record_elements=limits.max_record_elements)
     max_depth = limits.max_depth
     depth = 0
     section_depth = 2  # 1 when the root element itself is a section (old classifier files)
@@ -122,6 +123,9 @@ def _read(stream: Any, file: str | None, limits: ReaderLimits, raise_invalid: bo
     groups: _GroupTree | None = None
     generated_at: str | None = None
     builders = _RECORD_BUILDERS
+    max_elements = limits.max_record_elements
+    record_elements = 0  # elements seen inside the open record (see ReaderLimits)
+    overflow = False  # the open record passed max_elements: its rest is discarded as it ends
     try:
         for event, element in iterparse(stream, file):
             if event == "start":
@@ -135,12 +139,17 @@ def _read(stream: Any, file: str | None, limits: ReaderLimits, raise_invalid: bo
                     )
                 relative = depth - section_depth
                 if relative >= 2:
-                    # Inside a record: nothing to do until its end, except in the group tree,
-                    # where a nested Группа is the moment to emit its parent (parents first).
+                    # Inside a record: nothing to do until its end but counting, except in the
+                    # group tree, where a nested Группа is the moment to emit its parent
+                    # (parents first); each group counts its own elements.
+                    record_elements += 1
+                    if record_elements > max_elements:
+                        overflow = True
                     if groups is not None and names[element.tag] == "Группа":
-                        record = groups.open_group(element, file, raise_invalid)
+                        record = groups.open_group(element, file, raise_invalid, overflow)
                         if record is not None:
                             yield record
+                        record_elements, overflow = 0, False
                     continue
                 local = names[element.tag]
                 if depth == 1:
@@ -173,22 +182,30 @@ def _read(stream: Any, file: str | None, limits: ReaderLimits, raise_invalid: bo
             if relative >= 2:
                 if groups is not None:
                     if names[element.tag] == "Группа":
-                        record = groups.close_group(element, file, raise_invalid)
+                        record = groups.close_group(element, file, raise_invalid, overflow)
                         if record is not None:
                             yield record
+                        record_elements, overflow = 0, False
                     elif relative == 2:
                         drop_element(element)  # not a group: nothing to read in it
+                    elif overflow:
+                        _discard(element, relative, names)
                     continue
                 if relative == 2:
                     local = names[element.tag]
                     builder = builders.get(local) if current is not None else None
                     if builder is not None:
                         try:
+                            if overflow:
+                                raise _too_many_elements(max_elements)
                             record = builder(element, ctx)
                         except CommerceMLError as exc:
                             record = _invalid(exc, element, local, ctx, file, raise_invalid)
                         yield record
                     drop_element(element)
+                    record_elements, overflow = 0, False
+                elif overflow:
+                    _discard(element, relative, names)
                 continue
             if relative == 1:
                 groups = None
@@ -202,6 +219,21 @@ def _read(stream: Any, file: str | None, limits: ReaderLimits, raise_invalid: bo
                 drop_element(element)
     except etree.XMLSyntaxError as exc:
         raise syntax_error(exc, file) from exc
+
+
+def _too_many_elements(limit: int) -> CommerceMLLimitError:
+    return CommerceMLLimitError(f"more than {limit} elements inside one element; the element was not read")
+
+
+def _discard(element: _Element, relative: int, names: LocalNames) -> None:
+    """Free a finished element inside a record that passed the element limit.
+
+    The record's own Ид (a direct child) is kept so that its element error can name it.
+    """
+    if relative == 3 and names[element.tag] == "Ид":
+        return
+    element.clear(keep_tail=False)
+    element.getparent().remove(element)
 
 
 def _invalid(
@@ -362,25 +394,27 @@ class _GroupTree:
         # (element, group Ид once emitted or None, emitted?)
         self.stack: list[list[Any]] = []
 
-    def open_group(self, element: _Element, file: str | None, raise_invalid: bool) -> Record | None:
+    def open_group(self, element: _Element, file: str | None, raise_invalid: bool, overflow: bool) -> Record | None:
         record = None
         if self.stack and not self.stack[-1][2]:
-            record = self._emit(self.stack[-1], file, raise_invalid)
+            record = self._emit(self.stack[-1], file, raise_invalid, overflow)
         self.stack.append([element, None, False])
         return record
 
-    def close_group(self, element: _Element, file: str | None, raise_invalid: bool) -> Record | None:
+    def close_group(self, element: _Element, file: str | None, raise_invalid: bool, overflow: bool) -> Record | None:
         entry = self.stack[-1]
-        record = None if entry[2] else self._emit(entry, file, raise_invalid)
+        record = None if entry[2] else self._emit(entry, file, raise_invalid, overflow)
         self.stack.pop()
         drop_element(element)
         return record
 
-    def _emit(self, entry: list[Any], file: str | None, raise_invalid: bool) -> Record:
+    def _emit(self, entry: list[Any], file: str | None, raise_invalid: bool, overflow: bool) -> Record:
         entry[2] = True
         element = entry[0]
         parent_id = self.stack[-2][1] if len(self.stack) > 1 else None
         try:
+            if overflow:
+                raise _too_many_elements(self.ctx.max_record_elements)
             group = _group(element, self.ctx, parent_id)
         except CommerceMLError as exc:
             return _invalid(exc, element, "Группа", self.ctx, file, raise_invalid)
