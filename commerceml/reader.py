@@ -41,6 +41,7 @@ from commerceml._build import (
     too_many_elements,
 )
 from commerceml._catalog import CATALOG_BUILDERS, GroupTree
+from commerceml._documents import CONTAINER_BUILDERS, DOCUMENT_BUILDERS
 from commerceml._parsing import (
     DEFAULT_LIMITS,
     LocalNames,
@@ -85,8 +86,16 @@ class SectionSpec:
 
 
 SECTIONS: dict[str, SectionSpec] = {
-    name: SectionSpec(section, 2, CATALOG_BUILDERS, group_tree=section is Section.CLASSIFIER)
-    for name, section in versions.CATALOG_SECTIONS.items()
+    **{
+        name: SectionSpec(section, 2, CATALOG_BUILDERS, group_tree=section is Section.CLASSIFIER)
+        for name, section in versions.CATALOG_SECTIONS.items()
+    },
+    # 2.x orders: Документ elements at the root, each one a record (protocol.md §5.6, §5.7).
+    "Документ": SectionSpec(Section.DOCUMENTS, 0, DOCUMENT_BUILDERS, header_from_element=False),
+    # 3.1: each order in a Контейнер with its payment and shipment documents (protocol.md §5.6).
+    "Контейнер": SectionSpec(
+        Section.DOCUMENTS, 1, CONTAINER_BUILDERS, header_from_element=False, kept_fields=frozenset({"Ид"})
+    ),
 }
 
 
@@ -243,7 +252,7 @@ def _read(stream: Any, file: str | None, limits: ReaderLimits, raise_invalid: bo
                 else:
                     record_elements, overflow = 0, False
                     if spec is not None and local in spec.kept_fields and depth > section_depth:
-                        ctx.section_fields[local] = ident_of(element, ctx) or ""
+                        _keep_field(element, local, ctx)
             relative = depth - section_depth
             depth -= 1
             if relative >= 2:
@@ -262,6 +271,12 @@ def _read(stream: Any, file: str | None, limits: ReaderLimits, raise_invalid: bo
                 drop_element(element)
     except etree.XMLSyntaxError as exc:
         raise syntax_error(exc, file) from exc
+
+
+def _keep_field(element: Element, local: str, ctx: BuildContext) -> None:
+    text = element.text
+    if text is not None and len(text) <= ctx.max_text and text.strip():
+        ctx.section_fields[local] = text.strip()
 
 
 def _discard(element: Element, level: int, names: LocalNames) -> None:

@@ -503,13 +503,16 @@ def test_comments_and_processing_instructions_are_ignored() -> None:
     assert (product.id, product.name) == ("1", "N")
 
 
-def test_other_sections_are_skipped_between_catalog_sections() -> None:
+def test_unknown_root_elements_are_skipped_between_sections() -> None:
     body = (
-        "<Документ><Ид>7</Ид><Товары><Товар><Ид>x</Ид></Товар></Товары></Документ>"
+        "<НеизвестныйРаздел><Товары><Товар><Ид>x</Ид></Товар></Товары></НеизвестныйРаздел>"
         "<Каталог><Ид>к</Ид><Товары><Товар><Ид>1</Ид></Товар></Товары></Каталог>"
     )
 
-    assert [p.id for p in of_type(list(iter_records(xml(body))), Product)] == ["1"]
+    items = list(iter_records(xml(body)))
+
+    assert [p.id for p in of_type(items, Product)] == ["1"]
+    assert len(items) == 2
 
 
 # --- streaming ----------------------------------------------------------------------------------
