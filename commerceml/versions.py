@@ -21,8 +21,10 @@ CATALOG_SECTIONS: dict[str, Section] = {
     "ПакетПредложений": Section.OFFERS,
     "ИзмененияПакетаПредложений": Section.OFFER_CHANGES,
 }
-# Root children that are CommerceML but not catalog data (orders, contragents): recognised by
-# detection, skipped (and cleared) by the catalog reader.
+# Root children that are CommerceML but not catalog data: orders (Документ at the root in 2.x,
+# wrapped in Контейнер in 3.1, protocol.md §5.6) and the 3.1 contragents file (Контрагенты,
+# §5.8). Detection files them as FileKind.DOCUMENTS / CONTRAGENTS; the reader's section table
+# (commerceml.reader.SECTIONS) reads them.
 OTHER_SECTIONS = frozenset({"Документ", "Контейнер", "Контрагенты"})
 
 # Children of a section that form its header; the first other child starts its content.
