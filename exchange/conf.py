@@ -58,7 +58,6 @@ class ExchangeSettings:
     upload_lock_wait_seconds: float
     orders_encoding: OrdersEncoding
     orders_resend_changed: bool
-    orders_email_on_status: bool
 
     @property
     def logs_dir(self) -> Path:
@@ -139,5 +138,4 @@ def exchange_settings() -> ExchangeSettings:
         ),
         orders_encoding=cast(OrdersEncoding, orders_encoding),
         orders_resend_changed=bool(settings.EXCHANGE_ORDERS_RESEND_CHANGED),
-        orders_email_on_status=bool(settings.EXCHANGE_ORDERS_EMAIL_ON_STATUS),
     )

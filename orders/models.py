@@ -89,6 +89,7 @@ class Order(models.Model):
     onec_number = models.CharField("номер в 1С", max_length=64, blank=True)
     onec_date = models.DateTimeField("дата в 1С", null=True, blank=True)
     onec_status = models.CharField("статус в 1С", max_length=255, blank=True)
+    onec_deleted = models.BooleanField("помечен на удаление в 1С", default=False)
     payment_status = models.CharField(
         "оплата", max_length=20, choices=PaymentStatus.choices, default=PaymentStatus.UNPAID
     )

@@ -3,21 +3,38 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from commerceml import CommerceMLError, FileKind, inspect_file, iter_records
+from commerceml.records import Document
 from exchange.conf import exchange_settings
 from exchange.models import ExchangeSession
-from exchange.protocol import Answer, success
-from exchange.sale import bookkeeping, exporter
-from exchange.services import audit
+from exchange.protocol import (
+    IMPORT_FILE_MISSING,
+    SALE_FILE_MALFORMED,
+    SALE_FILE_NOT_ORDERS,
+    SALE_LEGACY_ARCHIVE,
+    Answer,
+    ExchangeError,
+    failure,
+    success,
+)
+from exchange.sale import applier, bookkeeping, exporter
+from exchange.services import audit, uploads
+
+logger = logging.getLogger(__name__)
 
 # What ВерсияСхемы says when 1C sent no version at init (the legacy scheme, protocol.md §3.1):
 # 2.08, the oldest version with the XSD's namespace that 1C's own modules write.
 DEFAULT_SCHEMA_VERSION = "2.08"
 ZIP_CONTENT_TYPE = "application/zip"
+# What 1C may send back: documents, or a valid document without any (nothing changed).
+ORDER_FILE_KINDS = frozenset({FileKind.DOCUMENTS, FileKind.EMPTY})
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,12 +97,53 @@ def sale_success(*, session: ExchangeSession) -> Answer:
     return success()
 
 
+def _documents(path: Path) -> Iterator[Document]:
+    for record in iter_records(path):
+        if isinstance(record, Document):
+            yield record
+
+
+def sale_file_apply(*, path: Path, name: str) -> Answer:
+    """Apply one of 1C's order files: all of it or, when it cannot be read, none of it."""
+    shown = uploads.shown_name(name)
+    try:
+        kind = inspect_file(path).kind
+        if kind not in ORDER_FILE_KINDS:
+            return failure(SALE_FILE_NOT_ORDERS.format(name=shown))
+        report = applier.documents_apply(documents=_documents(path))
+    except CommerceMLError as exc:
+        logger.warning("order file %s not applied: %s", name, exc)
+        return failure(SALE_FILE_MALFORMED.format(name=shown, reason=str(exc)[:300]))
+    logger.info(
+        "order file %s: %d updated, %d unchanged, %d unknown",
+        name,
+        len(report.updated),
+        len(report.unchanged),
+        len(report.unknown),
+    )
+    return success(*report.warnings)
+
+
 def sale_file_received(*, session: ExchangeSession, filename: str) -> Answer:
     """A part of an order file arrived (already appended under the session's upload folder).
-    In the legacy scheme (init without ``version``) processing happens here (protocol.md §3.4)."""
-    return success()
+
+    Legacy scheme (init without ``version``): the upload itself is processed, as Bitrix, WC, MR
+    and OC do (protocol.md §3.4). New scheme: stored only; ``mode=import`` applies it."""
+    if session.protocol_version:
+        return success()
+    if filename.lower().endswith(".zip"):
+        return failure(SALE_LEGACY_ARCHIVE.format(name=uploads.shown_name(filename)))
+    path = uploads.uploaded_file_path(session=session, name=filename)
+    if path is None:
+        raise ExchangeError(IMPORT_FILE_MISSING.format(name=uploads.shown_name(filename)))
+    return sale_file_apply(path=path, name=filename)
 
 
 def sale_import_step(*, session: ExchangeSession, filename: str) -> Answer:
-    """``mode=import`` for an order file (new scheme, protocol.md §3.4): progress or success."""
-    return success()
+    """``mode=import`` for an order file (new scheme, protocol.md §3.4), after the endpoint has
+    unpacked archives: the file is applied within this request (order files are small: one
+    document per changed order) and the answer is success with warnings, or failure."""
+    path = uploads.uploaded_file_path(session=session, name=filename)
+    if path is None:
+        raise ExchangeError(IMPORT_FILE_MISSING.format(name=uploads.shown_name(filename)))
+    return sale_file_apply(path=path, name=filename)

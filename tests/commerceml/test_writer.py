@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import io
 from decimal import Decimal
@@ -10,6 +11,7 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
+from commerceml import iter_records
 from commerceml.records import (
     DELIVERY_ITEM_ID,
     Address,
@@ -237,3 +239,27 @@ def test_an_empty_document_is_a_root_without_children() -> None:
     assert etree.QName(root).localname == "КоммерческаяИнформация"
     assert len(root) == 0
     assert root.get("ВерсияСхемы") == "2.10"
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "windows-1251"])
+@pytest.mark.parametrize("version", ["2.05", "2.10", "3.1"])
+def test_the_reader_reads_back_every_field_the_writer_wrote(version: str, encoding: str, tmp_path: Path) -> None:
+    written = [
+        dataclasses.replace(document, delivery_address=None, container_id=document.id if version == "3.1" else None)
+        for document in (order("1", person()), order("2", company()), order("3", comment=None))
+    ]
+    path = tmp_path / "orders.xml"
+    path.write_bytes(write(written, version=version, encoding=encoding))
+
+    read = [record for record in iter_records(path) if isinstance(record, Document)]
+
+    assert read == written
+
+
+def test_the_delivery_address_travels_as_bitrix_s_requisite(tmp_path: Path) -> None:
+    path = tmp_path / "orders.xml"
+    path.write_bytes(write([order()], version="2.10"))
+
+    (read,) = [record for record in iter_records(path) if isinstance(record, Document)]
+
+    assert read.requisites[-1] == ("Адрес доставки", "Москва, ул. Тверская, 7")
