@@ -224,6 +224,11 @@ def _sale_query(exchange: _Exchange) -> Reply:
     return FileReply(path=document.path, content_type=document.content_type)
 
 
+def _sale_info(exchange: _Exchange) -> Reply:
+    document = sale.sale_info(session=exchange.require_session())
+    return FileReply(path=document.path, content_type=document.content_type)
+
+
 def _sale_success(exchange: _Exchange) -> Reply:
     return sale.sale_success(session=exchange.require_session())
 
@@ -248,6 +253,7 @@ MODES: dict[str, dict[str, Handler]] = {
     ExchangeType.SALE: {
         "init": _init,
         "query": _sale_query,
+        "info": _sale_info,
         "success": _sale_success,
         "file": _file,
         "import": _sale_import,

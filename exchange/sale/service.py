@@ -12,6 +12,7 @@ from pathlib import Path
 
 from commerceml import CommerceMLError, FileKind, inspect_file, iter_records
 from commerceml.records import Document
+from commerceml.writer import WINDOWS_1251
 from exchange.conf import exchange_settings
 from exchange.models import ExchangeSession
 from exchange.protocol import (
@@ -24,7 +25,7 @@ from exchange.protocol import (
     failure,
     success,
 )
-from exchange.sale import applier, bookkeeping, exporter
+from exchange.sale import applier, bookkeeping, exporter, info
 from exchange.services import audit, uploads
 
 logger = logging.getLogger(__name__)
@@ -87,6 +88,12 @@ def sale_query(*, session: ExchangeSession, zip_requested: bool = False) -> Outg
                     path.unlink()
     bookkeeping.orders_hand_out(session=session, result=result)
     return OutgoingFile(path=copy, content_type=content_type)
+
+
+def sale_info(*, session: ExchangeSession) -> OutgoingFile:
+    """``mode=info``: statuses, payment systems and delivery services for 1C's mapping."""
+    copy = audit.audit_outgoing_file(session=session, name="info.xml", content=[info.sale_info_document()])
+    return OutgoingFile(path=copy, content_type=_xml_content_type(WINDOWS_1251))
 
 
 def sale_success(*, session: ExchangeSession) -> Answer:

@@ -91,3 +91,19 @@ def test_sale_import_reaches_the_order_exchange(sale_onec: OneC, monkeypatch) ->
 
 def test_the_catalog_modes_are_not_sale_modes(sale_onec: OneC) -> None:
     assert sale_onec.get("complete").lines[0] == "failure"
+
+
+def test_info_lists_statuses_payment_systems_and_delivery_in_windows_1251(sale_onec: OneC) -> None:
+    response = sale_onec.get("info")
+
+    assert response.content_type == "application/xml; charset=windows-1251"
+    assert response.content.startswith(b'<?xml version="1.0" encoding="windows-1251"?>')
+    root = etree.fromstring(response.content)
+    assert root.tag == "Справочник"
+    statuses = root.find("Cтатусы")  # Latin C, as 1C-Bitrix spells it
+    assert statuses is not None
+    assert ("new", "Новый") in [(e.findtext("Ид"), e.findtext("Название")) for e in statuses]
+    payment = root.find("ПлатежныеСистемы/Элемент")
+    assert payment is not None
+    assert payment.findtext("ТипОплаты") == "Выплата наличных денег"
+    assert root.findtext("СлужбыДоставки/Элемент/Ид") == "ORDER_DELIVERY"
