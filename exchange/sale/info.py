@@ -45,5 +45,6 @@ def sale_info_document() -> bytes:
     deliveries = etree.SubElement(root, "СлужбыДоставки")
     for item_id, name in DELIVERY_SERVICES:
         _element(deliveries, item_id, name)
-    body: bytes = etree.tostring(root, encoding=WINDOWS_1251, xml_declaration=False)
+    body = etree.tostring(root, encoding=WINDOWS_1251, xml_declaration=False)
+    assert isinstance(body, bytes)  # an encoding other than "unicode" gives bytes
     return b'<?xml version="1.0" encoding="windows-1251"?>\n' + body
