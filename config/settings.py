@@ -158,7 +158,8 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "expire-exchange-sessions": {"task": "exchange.expire_sessions", "schedule": 600.0},
     "prune-exchange-logs": {"task": "exchange.prune_exchange_logs", "schedule": 3600.0},
-    "fail-stale-imports": {"task": "exchange.fail_stale_imports", "schedule": 3600.0},
+    # Every minute: a dead worker's import must not hold the exchange (EXCHANGE_IMPORT_LOST_SECONDS).
+    "fail-stale-imports": {"task": "exchange.fail_stale_imports", "schedule": 60.0},
 }
 
 # --- REST API -------------------------------------------------------------------------------
@@ -244,12 +245,23 @@ EXCHANGE_IMPORT_MODE = env_str(
     "wait: 1C polls with progress until the import ends; background: success once queued.",
 )
 EXCHANGE_IMPORT_STALE_MINUTES = env_int(
-    "EXCHANGE_IMPORT_STALE_MINUTES", 120, "An import without progress this long is marked failed."
+    "EXCHANGE_IMPORT_STALE_MINUTES", 120, "An import no worker has started for this long is marked failed."
+)
+# A running import stamps its heartbeat every second; 120 s of silence means its worker is gone.
+EXCHANGE_IMPORT_LOST_SECONDS = env_int(
+    "EXCHANGE_IMPORT_LOST_SECONDS",
+    120,
+    "A running import whose worker sent no heartbeat this long is failed and the lock released.",
 )
 EXCHANGE_IMPORT_SKIP_UNCHANGED_FILES = env_bool(
     "EXCHANGE_IMPORT_SKIP_UNCHANGED_FILES",
     True,
     "Skip a file byte-identical to one already imported while the catalog is untouched since.",
+)
+EXCHANGE_DEACTIVATE_MISSING = env_bool(
+    "EXCHANGE_DEACTIVATE_MISSING",
+    True,
+    "Deactivate products and offers a full exchange of their catalog did not contain; 0 keeps them active.",
 )
 EXCHANGE_AUTH_MAX_FAILURES = env_int(
     "EXCHANGE_AUTH_MAX_FAILURES", 5, "Failed checkauth attempts per address or user before throttling."
