@@ -19,6 +19,7 @@ U+E0000–E007F), so none of them is left to it.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import re
 from collections.abc import Callable, Iterator
@@ -54,6 +55,7 @@ QUANTITY_PLACES = 3
 # ``make bench`` (orders).
 _MEMO_LIMIT = 20_000
 _MEMO_MAX_LENGTH = 80
+_TEMPLATE_LIMIT = 256  # distinct requisite sets of lines kept as ready subtrees
 
 
 def text_cleaner(encoding: str) -> Callable[[str], str]:
@@ -127,6 +129,7 @@ class CommerceMLWriter:
         self._unit_block = versions.line_unit_as_block(version)
         self._counterparties_open: AbstractContextManager[Any] | None = None
         self._units: dict[ProductUnit, tuple[dict[str, str], str | None]] = {}
+        self._requisite_templates: dict[tuple[tuple[str, str], ...], etree._Element] = {}
         self.documents_written = 0
 
     # --- small builders -------------------------------------------------------------------
@@ -139,6 +142,20 @@ class CommerceMLWriter:
         if not requisites:
             return
         holder = _SubElement(parent, tag)
+        self._fill_requisites(holder, requisites)
+
+    def _line_requisites(self, parent: etree._Element, requisites: tuple[tuple[str, str], ...]) -> None:
+        # Lines repeat the same few requisite sets (ВидНоменклатуры/ТипНоменклатуры): a copy of
+        # a built subtree (done in C) costs half of building it again.
+        template = self._requisite_templates.get(requisites)
+        if template is None:
+            template = etree.Element("ЗначенияРеквизитов")
+            self._fill_requisites(template, requisites)
+            if len(self._requisite_templates) < _TEMPLATE_LIMIT:
+                self._requisite_templates[requisites] = template
+        parent.append(copy.copy(template))
+
+    def _fill_requisites(self, holder: etree._Element, requisites: tuple[tuple[str, str], ...]) -> None:
         clean = self._clean
         for name, value in requisites:
             requisite = _SubElement(holder, "ЗначениеРеквизита")
@@ -248,7 +265,7 @@ class CommerceMLWriter:
         if not self._unit_block:
             self._base_unit(element, item.unit)
         if item.requisites:
-            self._requisites(element, "ЗначенияРеквизитов", item.requisites)
+            self._line_requisites(element, item.requisites)
         if item.catalog_id is not None:
             _SubElement(element, "ИдКаталога").text = clean(item.catalog_id)
         if self._unit_block:
