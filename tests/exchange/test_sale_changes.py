@@ -18,7 +18,7 @@ from commerceml.records import DELIVERY_ITEM_ID, Document, DocumentItem
 from commerceml.writer import open_writer
 from customers.models import User
 from exchange import jobs
-from exchange.protocol import SALE_FILE_MALFORMED, SALE_FILE_NOT_ORDERS, SALE_IMPORT_DONE
+from exchange.protocol import SALE_FILE_MALFORMED, SALE_FILE_NOT_ORDERS, SALE_IMPORT_DONE, SALE_LEGACY_ARCHIVE
 from exchange.sale.applier import document_apply, documents_apply
 from orders.models import Order, OrderHistory, OrderStatus, OrderStatusMapping, PaymentStatus, ShipmentStatus
 from orders.services import order_status_email_send
@@ -376,3 +376,25 @@ def test_legacy_scheme_applies_the_file_on_upload(legacy_onec: OneC) -> None:
 
     assert_answer(response, "success")
     assert Order.objects.get(pk=order.pk).status == OrderStatus.COMPLETED
+
+
+def test_legacy_scheme_refuses_an_archive_it_cannot_apply_on_upload(legacy_onec: OneC) -> None:
+    order = placed()
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as zipped:
+        zipped.writestr("documents.xml", orders_file(from_1c(order, ("Отменен", "true"))))
+
+    response = legacy_onec.post_file("orders.zip", archive.getvalue())
+
+    assert_answer(response, "failure", SALE_LEGACY_ARCHIVE.format(name="orders.zip"))
+    assert Order.objects.get(pk=order.pk).status == OrderStatus.NEW
+
+
+def test_legacy_scheme_answers_failure_for_a_broken_file_and_applies_nothing(legacy_onec: OneC) -> None:
+    order = placed()
+    data = orders_file(from_1c(order, ("Статуса заказа ИД", "completed")))
+
+    response = legacy_onec.post_file("orders.xml", data[:-50])
+
+    assert response.lines[0] == "failure"
+    assert Order.objects.get(pk=order.pk).status == OrderStatus.NEW
