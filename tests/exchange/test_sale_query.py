@@ -141,7 +141,11 @@ def test_the_2_10_document_validates_against_the_official_schema(exchange_user: 
     onec = OneC(Client(), username=exchange_user.email, password=PASSWORD, exchange_type="sale")
     onec.checkauth()
     onec.init(version="2.10")
-    place(lines=2, onec_ids=["p-1#c-1", "p-2"], delivery_total=Decimal(100))
+    place(
+        lines=2,
+        onec_ids=["bd72d913-55bc-11d9-848a-00112f43529a#b02e2814-720f-11df-b436-0015e92f2802", "p-2"],
+        delivery_total=Decimal(100),
+    )
     place(customer=UserFactory(company=True))
     place(customer=UserFactory(onec_id="a1b2"), comment="Тест\x01")
 
