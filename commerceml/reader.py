@@ -1,8 +1,10 @@
 """Streaming CommerceML reader: a file in, typed records out.
 
 ``iter_records(path)`` walks the file once with lxml ``iterparse`` and yields records in document
-order: each section's ``SectionHeader`` first, then its records (groups parents before
-children, properties, price types, warehouses, units, products, offers). Importers never see XML.
+order: each section's ``SectionHeader`` first, then its records: groups (parents before
+children), properties, price types, warehouses, units, products and offers of the catalog
+sections; ``Document`` records of orders (root-level Документ, 3.1 Контейнер); ``Counterparty``
+records of a 3.1 Контрагенты file. Importers never see XML.
 
 The reader is two parts:
 
@@ -41,7 +43,7 @@ from commerceml._build import (
     too_many_elements,
 )
 from commerceml._catalog import CATALOG_BUILDERS, GroupTree
-from commerceml._documents import CONTAINER_BUILDERS, DOCUMENT_BUILDERS
+from commerceml._documents import CONTAINER_BUILDERS, COUNTERPARTY_BUILDERS, DOCUMENT_BUILDERS
 from commerceml._parsing import (
     DEFAULT_LIMITS,
     LocalNames,
@@ -96,6 +98,8 @@ SECTIONS: dict[str, SectionSpec] = {
     "Контейнер": SectionSpec(
         Section.DOCUMENTS, 1, CONTAINER_BUILDERS, header_from_element=False, kept_fields=frozenset({"Ид"})
     ),
+    # 3.1 contragents___ file: Контрагенты СодержитТолькоИзменения="…"/Контрагент (protocol.md §5.8).
+    "Контрагенты": SectionSpec(Section.COUNTERPARTIES, 1, COUNTERPARTY_BUILDERS),
 }
 
 
