@@ -263,3 +263,14 @@ def test_the_delivery_address_travels_as_bitrix_s_requisite(tmp_path: Path) -> N
     (read,) = [record for record in iter_records(path) if isinstance(record, Document)]
 
     assert read.requisites[-1] == ("Адрес доставки", "Москва, ул. Тверская, 7")
+
+
+@pytest.mark.parametrize("counterparty", [person(), company()], ids=["person", "company"])
+def test_the_reader_reads_back_a_written_counterparty(counterparty: Counterparty, tmp_path: Path) -> None:
+    path = tmp_path / "contragents.xml"
+    with path.open("wb") as stream:
+        write_counterparty(stream, counterparty, version="3.1")
+
+    (read,) = [record for record in iter_records(path) if isinstance(record, Counterparty)]
+
+    assert read == counterparty
