@@ -19,6 +19,7 @@ from __future__ import annotations
 import functools
 from datetime import datetime, tzinfo
 from decimal import Decimal
+from typing import Any
 
 from django.utils import timezone
 
@@ -92,7 +93,7 @@ def _contacts(email: str, phone: str) -> tuple[Contact, ...]:
     return tuple(contacts)
 
 
-def _buyer(values: dict[str, object]) -> Counterparty:
+def _buyer(values: dict[str, Any]) -> Counterparty:
     name = str(values["contact_name"] or "").strip()
     email = str(values["contact_email"] or "")
     phone = str(values["contact_phone"] or "")
@@ -107,7 +108,7 @@ def _buyer(values: dict[str, object]) -> Counterparty:
             address=address,
             contacts=_contacts(email, phone),
         )
-    counterparty_id = customer_counterparty_id(customer_id=int(str(customer_id)), onec_id=values["customer__onec_id"])  # type: ignore[arg-type]
+    counterparty_id = customer_counterparty_id(customer_id=customer_id, onec_id=values["customer__onec_id"])
     email = email or str(values["customer__email"] or "")
     phone = phone or str(values["customer__phone"] or "")
     company = str(values["customer__company_name"] or "").strip()
