@@ -9,7 +9,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from orders.models import Order, PaymentStatus
+from orders.models import Order, OrderHistory, OrderStatusMapping, PaymentStatus
 from tests.factories import OrderFactory, OrderItemFactory
 
 pytestmark = pytest.mark.django_db
@@ -57,6 +57,10 @@ def test_manager_edits_the_status_but_not_what_1c_reported(admin_client: Client)
         "items-INITIAL_FORMS": 0,
         "items-MIN_NUM_FORMS": 0,
         "items-MAX_NUM_FORMS": 1000,
+        "history-TOTAL_FORMS": 0,
+        "history-INITIAL_FORMS": 0,
+        "history-MIN_NUM_FORMS": 0,
+        "history-MAX_NUM_FORMS": 1000,
     }
 
     response = admin_client.post(reverse("admin:orders_order_change", args=[order.pk]), data)
@@ -69,6 +73,8 @@ def test_manager_edits_the_status_but_not_what_1c_reported(admin_client: Client)
         PaymentStatus.PAID,
         True,
     )
+    changes = order.history.values_list("source", "field", "old_value", "new_value")
+    assert ("admin", "status", "new", "confirmed") in list(changes)
 
 
 def test_orders_sent_to_1c_cannot_be_deleted(admin_client: Client) -> None:
@@ -96,3 +102,33 @@ def test_retry_action_puts_sent_and_skipped_orders_back_in_the_export_queue(admi
         )
         == [(False, None, False, "")] * 3
     )
+
+
+def test_skipped_orders_are_listed_with_their_reason(admin_client: Client) -> None:
+    OrderFactory(number="S-1", export_skipped=True, export_skip_reason="В заказе нет строк.")
+    OrderFactory(number="S-2")
+
+    listing = admin_client.get(reverse("admin:orders_order_changelist"), {"export_skipped__exact": "1"})
+
+    content = listing.content.decode()
+    assert "S-1" in content and "В заказе нет строк." in content
+    assert "S-2" not in content
+
+
+def test_the_order_page_shows_its_history(admin_client: Client) -> None:
+    order = OrderFactory()
+    OrderHistory.objects.create(order=order, source="1c", field="status", old_value="new", new_value="shipped")
+
+    page = admin_client.get(reverse("admin:orders_order_change", args=[order.pk])).content.decode()
+
+    assert "история изменений" in page.lower()
+    assert "shipped" in page
+
+
+def test_a_manager_maps_a_1c_status_text_to_a_site_status(admin_client: Client) -> None:
+    response = admin_client.post(
+        reverse("admin:orders_orderstatusmapping_add"), {"onec_value": "Ждёт самовывоза", "status": "shipped"}
+    )
+
+    assert response.status_code == 302
+    assert OrderStatusMapping.objects.get(onec_value="Ждёт самовывоза").status == "shipped"
