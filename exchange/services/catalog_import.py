@@ -35,6 +35,7 @@ from exchange.importers.catalog import CatalogImporter, SeenSet, catalog_state
 from exchange.importers.report import ImportReport
 from exchange.models import ExchangeSession, ExchangeType, ImportFile, ImportSession
 from exchange.protocol import IMPORT_ALREADY_RUNNING, Answer, ExchangeError, failure, progress, success
+from observability.events import ImportJobFinished, ImportProgressed, emit
 
 logger = logging.getLogger(__name__)
 
@@ -303,6 +304,7 @@ class _Progress:
         self.last_write = timezone.now() - PROGRESS_EVERY
 
     def __call__(self, label: str, done: int, total: int | None, *, force: bool = False) -> None:
+        emit(ImportProgressed(self.import_session.kind, self.import_session.pk, f"{self.file}: {label}", done, total))
         if self.listener is not None:
             self.listener(f"{self.file}: {label}" if self.file else label, done, total)
         now = timezone.now()
@@ -547,6 +549,7 @@ def _close(
             full_catalog=importer.full_catalog,
             full_offers=importer.full_offers,
         )
+    emit(ImportJobFinished.of(import_session, "failed" if failed else "completed", now, report.counters_dict()))
     return True
 
 
@@ -571,5 +574,6 @@ def imports_fail_stale(*, now: dt.datetime | None = None) -> int:
                 status=ImportFile.Status.FAILED, error_message=message
             )
             logger.warning("Import %s marked failed: %s", item.pk, message)
+            emit(ImportJobFinished.of(item, "stale", now))
             count += 1
     return count

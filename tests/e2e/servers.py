@@ -1,0 +1,79 @@
+"""Real server processes for e2e tests: gunicorn with the production settings file, nginx in
+front of it. Each on a free loopback port, on the test database and the test's folders."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from tests.services import ROOT, process_env
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Gunicorn:
+    base_url: str
+    port: int
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    def worker_pids(self) -> list[int]:
+        import psutil
+
+        return [child.pid for child in psutil.Process(self.process.pid).children()]
+
+
+def _wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path, what: str) -> None:
+    deadline = time.monotonic() + 30
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError(f"{what} exited:\n{log.read_text()[-3000:]}")
+        try:
+            httpx.get(url, timeout=2)
+            return
+        except httpx.TransportError:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{what} did not start:\n{log.read_text()[-3000:]}") from None
+            time.sleep(0.2)
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+@contextmanager
+def gunicorn(log: Path, *, workers: int = 2, **env: str) -> Iterator[Gunicorn]:
+    """gunicorn as deployed (``-c python:config.gunicorn``), ``workers`` processes."""
+    port = free_port()
+    with log.open("wb") as sink:
+        process = subprocess.Popen(
+            [
+                sys.executable, "-m", "gunicorn", "config.wsgi:application", "--config", "python:config.gunicorn",
+                "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--timeout", "120",
+            ],
+            cwd=ROOT, env=process_env(**env), stdout=sink, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_up(f"{base_url}/health", process, log, "gunicorn")
+        yield Gunicorn(base_url=base_url, port=port, process=process, log=log)
+    finally:
+        _stop(process)
