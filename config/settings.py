@@ -181,6 +181,7 @@ CELERY_BEAT_SCHEDULE = {
     "expire-exchange-sessions": {"task": "exchange.expire_sessions", "schedule": 600.0},
     "prune-exchange-logs": {"task": "exchange.prune_exchange_logs", "schedule": 3600.0},
     "fail-stale-imports": {"task": "exchange.fail_stale_imports", "schedule": 3600.0},
+    "clear-expired-login-sessions": {"task": "config.clear_expired_sessions", "schedule": 86400.0},
 }
 
 # --- REST API -------------------------------------------------------------------------------

@@ -187,11 +187,24 @@ def recent_errors(*, now: dt.datetime | None = None, limit: int = RECENT_ERRORS)
 def housekeeping_runs() -> list[dict[str, object]]:
     """Every task beat runs, with its last run (None when it has not run yet)."""
     runs = {run.task: run for run in HousekeepingRun.objects.all()}
-    rows = []
+    rows: list[dict[str, object]] = []
     for name, entry in sorted(settings.CELERY_BEAT_SCHEDULE.items()):
         task = str(entry["task"])
-        rows.append({"name": name, "task": task, "every": entry.get("schedule"), "run": runs.get(task)})
+        rows.append({"name": name, "task": task, "every": _every(entry.get("schedule")), "run": runs.get(task)})
     return rows
+
+
+def _every(schedule: object) -> str:
+    if not isinstance(schedule, int | float | dt.timedelta):
+        return str(schedule)  # a crontab says it itself
+    seconds = int(schedule.total_seconds() if isinstance(schedule, dt.timedelta) else schedule)
+    if seconds % 86400 == 0:
+        return "каждый день" if seconds == 86400 else f"каждые {seconds // 86400} дн."
+    if seconds % 3600 == 0:
+        return "каждый час" if seconds == 3600 else f"каждые {seconds // 3600} ч"
+    if seconds % 60 == 0:
+        return f"каждые {seconds // 60} мин"
+    return f"каждые {seconds} с"
 
 
 def dashboard_context() -> dict[str, object]:
