@@ -53,3 +53,16 @@ def mark_process_dead(pid: int) -> None:
     from prometheus_client import multiprocess
 
     multiprocess.mark_process_dead(pid)
+
+
+def main() -> int:
+    """``python -m observability.multiproc``: what a service runs before it starts (systemd's
+    ExecStartPre): drop the samples of processes that no longer run."""
+    from config import settings  # the folder as the processes about to start will see it
+
+    multiproc_dir_prepare(settings.PROMETHEUS_MULTIPROC_DIR)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
