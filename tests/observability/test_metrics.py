@@ -144,3 +144,23 @@ def test_a_failing_listener_never_breaks_the_flow(onec: OneC, caplog: pytest.Log
 
         events._listeners[ExchangeRequestHandled].remove(broken)
     assert "listener bug" in caplog.text
+
+
+def test_made_up_types_and_modes_are_counted_as_other(onec: OneC) -> None:
+    client = Client()
+    before = scrape(client)
+
+    for mode in ("x1", "x2", "x3"):
+        onec.client.get(f"/1c/exchange?type=catalog&mode={mode}")
+    onec.client.get("/1c/exchange?type=made-up&mode=checkauth")
+
+    after = scrape(client)
+    other = {"type": "catalog", "mode": "other", "outcome": "failure"}
+    assert value(after, "exchange_requests_total", **other) - value(before, "exchange_requests_total", **other) == 3
+    assert not any(labels and ("mode", "x1") in labels for _name, labels in after)
+    unknown_type = {"type": "other", "mode": "checkauth", "outcome": "failure"}
+    assert (
+        value(after, "exchange_requests_total", **unknown_type)
+        - value(before, "exchange_requests_total", **unknown_type)
+        == 1
+    )
