@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from customers.models import SyncStatus, User
-from exchange.models import ExchangeFile, ExchangeRequestLog, ExchangeSession, ImportSession
+from exchange.models import ExchangeFile, ExchangeRequestLog, ExchangeSession, ImportFile, ImportSession
 from exchange.services.uploads import UploadError, normalise_filename
 from observability.models import HousekeepingRun
 
@@ -161,6 +161,18 @@ def _request_file_url(entry: ExchangeRequestLog) -> str:
     return logged_file_url(log_name or "")
 
 
+def _import_file_url(item: ImportSession) -> str:
+    """The logged copy of the file a failed import failed on: the file 1C uploaded under that
+    name, else the archive it came in."""
+    if item.exchange_session_id is None:
+        return ""
+    failed = item.files.filter(status=ImportFile.Status.FAILED).values_list("name", flat=True).first()
+    uploads = ExchangeFile.objects.filter(session_id=item.exchange_session_id).exclude(log_name="")
+    found = uploads.filter(name=failed).first() if failed else None
+    found = found or uploads.filter(is_archive=True).order_by("-created_at").first()
+    return logged_file_url(found.log_name) if found else ""
+
+
 def recent_errors(*, now: dt.datetime | None = None, limit: int = RECENT_ERRORS) -> dict[str, object]:
     since = (now or timezone.now()) - ERRORS_WINDOW
     failed_requests = ExchangeRequestLog.objects.filter(outcome="failure", created_at__gte=since)
@@ -178,7 +190,11 @@ def recent_errors(*, now: dt.datetime | None = None, limit: int = RECENT_ERRORS)
         ],
         "import_count": failed_imports.count(),
         "imports": [
-            {"item": item, "url": reverse("admin:exchange_importsession_change", args=[item.pk])}
+            {
+                "item": item,
+                "url": reverse("admin:exchange_importsession_change", args=[item.pk]),
+                "file_url": _import_file_url(item),
+            }
             for item in failed_imports.order_by("-finished_at")[:limit]
         ],
     }

@@ -18,6 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 from django.conf import global_settings
+from prometheus_client.parser import text_string_to_metric_families
 
 from catalog.models import Product
 from emulator.client import OneCClient
@@ -137,6 +138,7 @@ def test_a_catalog_exchange_through_nginx(worker, tmp_path: Path, settings) -> N
         gunicorn(tmp_path / "gunicorn.log", workers=2, TRUSTED_PROXY_COUNT="1", EXCHANGE_FILE_LIMIT=str(part)) as app,
         nginx(tmp_path / "nginx", app_port=app.port, static_root=static_root, media_root=media_root) as proxy,
     ):
+        metrics_before = _import_jobs_completed(proxy.base_url)
         with OneCClient(f"{proxy.base_url}/1c/exchange", user, PASSWORD, poll_interval=0.2) as onec:
             report = onec.run_catalog_exchange(_catalog_with_a_big_image(tmp_path / "catalog"), use_zip=True)
         session = ExchangeSession.objects.get()
@@ -146,6 +148,7 @@ def test_a_catalog_exchange_through_nginx(worker, tmp_path: Path, settings) -> N
         media = _raw_get(proxy.port, "/media/photo.jpg")
         static = httpx.get(f"{proxy.base_url}/static/site.css", timeout=10)
         traced = httpx.get(f"{proxy.base_url}/health", timeout=10)
+        metrics_after = _import_jobs_completed(proxy.base_url)
         access_log = proxy.access_log.read_text()
 
     # Basic auth reached the app through nginx; the archive went in two parts, the first over 1 MiB.
@@ -163,6 +166,8 @@ def test_a_catalog_exchange_through_nginx(worker, tmp_path: Path, settings) -> N
         "checkauth", "init", "file", "import", "complete",
     }  # fmt: skip
     assert not ExchangeRequestLog.objects.exclude(outcome__in=("success", "progress")).exists()
+    # The worker process counted the import: the web's /metrics adds up every process's samples.
+    assert metrics_after - metrics_before == 1
     # The exchange folder is never served, whatever path leads there.
     secret = (uploaded / "import0_1.xml").read_bytes()
     assert len(answers) == 6
@@ -199,3 +204,12 @@ def _raw_get(port: int, path: str) -> tuple[int, bytes]:
             data += chunk
     head, _, body = data.partition(b"\r\n\r\n")
     return int(head.split(b" ", 2)[1]), body
+
+
+def _import_jobs_completed(base_url: str) -> float:
+    text = httpx.get(f"{base_url}/metrics", timeout=30).text
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name == "import_jobs_total" and sample.labels == {"kind": "catalog", "outcome": "completed"}:
+                return sample.value
+    return 0.0

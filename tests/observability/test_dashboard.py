@@ -146,6 +146,21 @@ def test_the_running_import_shows_its_stage_and_the_poll_follows_it(staff_client
     assert staff_client.get(reverse("admin:dashboard_json")).json() == {"import": None}
 
 
+def test_a_failed_import_links_to_the_copy_of_the_file_it_failed_on(staff_client: Client, failed_upload) -> None:
+    session, _failed, copy = failed_upload
+    item = ImportSession.objects.create(
+        base_dir="/x", status=ImportSession.Status.FAILED, finished_at=timezone.now(), exchange_session=session,
+        error_message="import.xml:1: неожиданный конец файла",
+    )  # fmt: skip
+    item.files.create(name="import.xml", status="failed")
+
+    html = staff_client.get("/admin/").content.decode()
+
+    file_url = reverse("admin:exchange_logged_file", args=[copy.relative_to(exchange_settings().logs_dir).as_posix()])
+    row = html[html.index(reverse("admin:exchange_importsession_change", args=[item.pk])) :]
+    assert f'<a href="{file_url}">копия файла</a>' in row[: row.index("</tr>")]
+
+
 def test_failed_imports_of_the_day_are_listed(staff_client: Client) -> None:
     item = ImportSession.objects.create(
         base_dir="/x",
