@@ -17,6 +17,7 @@ from prometheus_client import CollectorRegistry, Counter, Histogram, generate_la
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
+from exchange.models import ExchangeType
 from observability.events import (
     CustomerSynced,
     ExchangeFileReceived,
@@ -158,10 +159,10 @@ class QueueCollector(Collector):
             return
         pending = GaugeMetricFamily("import_jobs_pending", "Import jobs waiting for a worker.", labels=["kind"])
         running = GaugeMetricFamily("import_jobs_running", "Import jobs a worker is running.", labels=["kind"])
-        for kind, count in lengths.imports_pending.items():
-            pending.add_metric([kind], count)
-        for kind, count in lengths.imports_running.items():
-            running.add_metric([kind], count)
+        kinds = sorted({*ExchangeType.values, *lengths.imports_pending, *lengths.imports_running})
+        for kind in kinds:  # every kind, 0 included: an empty queue is a series at 0, not a missing one
+            pending.add_metric([kind], lengths.imports_pending.get(kind, 0))
+            running.add_metric([kind], lengths.imports_running.get(kind, 0))
         yield pending
         yield running
         yield GaugeMetricFamily(
