@@ -13,7 +13,7 @@ from pathlib import Path
 
 import dj_database_url
 
-from config.env import env_bool, env_int, env_list, env_str
+from config.env import ImproperEnvironment, env_bool, env_int, env_list, env_str
 from config.ratelimit import parse_rate
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -314,7 +314,7 @@ LOG_FORMAT = env_str(
     "LOG_FORMAT", "plain", "plain: text lines; json: one JSON object per line with request id and exchange session."
 )
 if LOG_FORMAT not in ("plain", "json"):
-    raise ValueError(f"LOG_FORMAT must be plain or json, got {LOG_FORMAT!r}")
+    raise ImproperEnvironment(f"LOG_FORMAT must be plain or json, got {LOG_FORMAT!r}")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -105,8 +105,17 @@ def import_progress(item: ImportSession | None) -> dict[str, object] | None:
     }
 
 
-def _duration(start: dt.datetime | None, end: dt.datetime | None) -> dt.timedelta | None:
-    return end - start if start and end else None
+def _duration(start: dt.datetime | None, end: dt.datetime | None) -> str:
+    """``12.3 с``, ``3 мин 05 с``, ``1 ч 02 мин``; empty when unknown."""
+    if not start or not end:
+        return ""
+    seconds = max(0.0, (end - start).total_seconds())
+    if seconds < 60:
+        return f"{seconds:.1f} с"
+    minutes, rest = divmod(int(seconds), 60)
+    if minutes < 60:
+        return f"{minutes} мин {rest:02d} с"
+    return f"{minutes // 60} ч {minutes % 60:02d} мин"
 
 
 def recent_exchanges(limit: int = RECENT_EXCHANGES) -> list[dict[str, object]]:

@@ -98,7 +98,7 @@ def test_exchanges_and_errors_link_to_their_detail_and_logged_file(staff_client:
     file_url = reverse("admin:exchange_logged_file", args=[copy.relative_to(exchange_settings().logs_dir).as_posix()])
     assert f'<a href="{session_url}">' in html
     assert "ошибок: 1" in html
-    assert "0:03:00" in html  # the exchange's duration
+    assert "<td>3 мин 00 с</td>" in html  # the exchange's duration
     assert f'<a href="{file_url}">import.xml</a>' in html
     assert "Ошибки за 24 часа: запросов 1, импортов 0" in html
     assert f'<a href="{reverse("admin:exchange_exchangerequestlog_change", args=[failed.pk])}">' in html
