@@ -36,7 +36,7 @@ class Gunicorn:
         return [child.pid for child in psutil.Process(self.process.pid).children()]
 
 
-def _wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path, what: str) -> None:
+def wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path, what: str) -> None:
     deadline = time.monotonic() + 30
     while True:
         if process.poll() is not None:
@@ -50,7 +50,7 @@ def _wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path, what: 
             time.sleep(0.2)
 
 
-def _stop(process: subprocess.Popen[bytes]) -> None:
+def stop_process(process: subprocess.Popen[bytes]) -> None:
     process.terminate()
     try:
         process.wait(timeout=20)
@@ -73,7 +73,7 @@ def gunicorn(log: Path, *, workers: int = 2, **env: str) -> Iterator[Gunicorn]:
         )  # fmt: skip
     base_url = f"http://127.0.0.1:{port}"
     try:
-        _wait_until_up(f"{base_url}/health", process, log, "gunicorn")
+        wait_until_up(f"{base_url}/health", process, log, "gunicorn")
         yield Gunicorn(base_url=base_url, port=port, process=process, log=log)
     finally:
-        _stop(process)
+        stop_process(process)

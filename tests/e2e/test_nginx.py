@@ -24,7 +24,7 @@ from catalog.models import Product
 from emulator.client import OneCClient
 from exchange.models import ExchangeFile, ExchangeRequestLog, ExchangeSession, ImportSession
 from exchange.services.uploads import session_upload_dir
-from tests.e2e.servers import _stop, _wait_until_up, free_port, gunicorn
+from tests.e2e.servers import free_port, gunicorn, stop_process, wait_until_up
 from tests.exchange.conftest import PASSWORD, make_exchange_user
 from tests.services import ROOT, need
 
@@ -107,10 +107,10 @@ def nginx(folder: Path, *, app_port: int, static_root: Path, media_root: Path) -
         )
     base_url = f"http://127.0.0.1:{port}"
     try:
-        _wait_until_up(f"{base_url}/health", process, log, "nginx")
+        wait_until_up(f"{base_url}/health", process, log, "nginx")
         yield Nginx(base_url=base_url, port=port, access_log=folder / "access.log", error_log=folder / "error.log")
     finally:
-        _stop(process)
+        stop_process(process)
 
 
 def _catalog_with_a_big_image(folder: Path) -> Path:
