@@ -3,7 +3,8 @@
 ``RequestIdMiddleware`` gives every request an id (X-Request-ID from our own proxy when
 TRUSTED_PROXY_COUNT says there is one, else a new one), returns it in the X-Request-ID header and
 keeps it, with the exchange session once the endpoint knows it, in context variables.
-``ContextFilter`` copies both onto every log record; ``JsonFormatter`` (LOG_FORMAT=json) writes
+In a Celery worker the task id stands for the request id (``bind_task``), and an import binds the
+exchange session it belongs to. ``ContextFilter`` copies both onto every log record; ``JsonFormatter`` (LOG_FORMAT=json) writes
 one JSON object per line with them.
 """
 
@@ -31,6 +32,13 @@ exchange_session_var: contextvars.ContextVar[str] = contextvars.ContextVar("exch
 def bind_exchange_session(session_id: object) -> None:
     """Mark the rest of this request's log records with the exchange session (its safe id)."""
     exchange_session_var.set(str(session_id) if session_id else "")
+
+
+def bind_task(task_id: str | None = None, **_: object) -> None:
+    """Celery's task_prerun/task_postrun: a task's log lines carry its task id as request id, and
+    nothing of the previous task the process ran."""
+    request_id_var.set(task_id or "")
+    exchange_session_var.set("")
 
 
 def _trusted_request_id(request: HttpRequest) -> str | None:

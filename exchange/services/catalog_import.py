@@ -36,6 +36,7 @@ from exchange.importers.report import ImportReport
 from exchange.models import ExchangeSession, ExchangeType, ImportFile, ImportSession
 from exchange.protocol import IMPORT_ALREADY_RUNNING, Answer, ExchangeError, failure, progress, success
 from observability.events import ImportJobFinished, ImportProgressed, emit
+from observability.logs import bind_exchange_session
 
 logger = logging.getLogger(__name__)
 
@@ -337,6 +338,7 @@ def import_session_run(
     import_session = _claim(import_session_id, task_id)
     if import_session is None:
         return None
+    bind_exchange_session(import_session.exchange_session_id)  # the worker's log lines name the exchange
     report = ImportReport()
     tracker = _Progress(import_session, report, on_progress)
     importer = CatalogImporter(base_dir=Path(import_session.base_dir), report=report, progress=tracker)

@@ -114,3 +114,43 @@ def test_an_unknown_log_format_is_refused_at_start() -> None:
     )
     assert result.returncode != 0
     assert "LOG_FORMAT must be plain or json" in result.stderr
+
+
+def test_a_failing_imports_log_line_names_its_exchange(catalog: OneC, monkeypatch: pytest.MonkeyPatch) -> None:
+    queued: list[int] = []
+    monkeypatch.setattr(
+        catalog_import, "import_session_enqueue", lambda *, import_session: queued.append(import_session.pk)
+    )
+    catalog.post_file("import.xml", b"<x/>")
+    catalog.import_file("import.xml")
+
+    def crash(*args: object, **kwargs: object) -> str:
+        raise RuntimeError("importer bug")
+
+    monkeypatch.setattr(catalog_import, "_import_file", crash)
+    handler = Lines()
+    logger = logging.getLogger("exchange.services.catalog_import")
+    logger.addHandler(handler)
+    try:
+        with pytest.raises(RuntimeError):
+            catalog_import.import_session_run(import_session_id=queued[0], task_id="task-1")
+    finally:
+        logger.removeHandler(handler)
+
+    record = json.loads(handler.lines[-1])
+    assert record["message"] == f"Import {queued[0]} failed"
+    assert record["exchange_session"] == str(ExchangeSession.objects.get().pk)
+    assert "importer bug" in record["exception"]
+
+
+def test_a_tasks_log_lines_carry_its_task_id_and_nothing_of_the_task_before() -> None:
+    from celery.signals import task_postrun, task_prerun
+
+    from config.celery import ping
+    from observability.logs import bind_exchange_session, exchange_session_var, request_id_var
+
+    bind_exchange_session("left-over")
+    task_prerun.send(sender=ping, task_id="0f3a", task=ping, args=(), kwargs={})
+    assert (request_id_var.get(), exchange_session_var.get()) == ("0f3a", "")
+    task_postrun.send(sender=ping, task_id="0f3a", task=ping, args=(), kwargs={}, retval=None, state="SUCCESS")
+    assert request_id_var.get() == ""
