@@ -17,3 +17,14 @@ app.autodiscover_tasks()
 def ping() -> dict[str, int]:
     """Answers with the worker's process id: proves that a task ran in a separate process."""
     return {"pid": os.getpid()}
+
+
+@app.task(name="config.clear_expired_sessions", soft_time_limit=300, time_limit=360)
+def clear_expired_sessions() -> dict[str, int]:
+    """Delete expired login sessions of the admin and the API's browsable views (Django keeps
+    them in the database until someone clears them)."""
+    from django.contrib.sessions.models import Session
+    from django.utils import timezone
+
+    deleted, _ = Session.objects.filter(expire_date__lt=timezone.now()).delete()
+    return {"deleted": deleted}

@@ -1,7 +1,7 @@
 """Secrets never reach a log: the one place that knows what a secret looks like in a log line.
 
 Used by the Django loggers (``SecretsFilter`` on every handler), by gunicorn's access log
-(``config.gunicorn_conf.MaskingLogger``) and by the exchange's request log rows
+(``config.gunicorn.MaskingLogger``) and by the exchange's request log rows
 (exchange.services.audit). Pure Python: the gunicorn master uses it without Django.
 
 What is masked: the value of a query or form parameter (or cookie) named like a secret —

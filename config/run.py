@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 from config.env import env_int, env_str
+from observability.multiproc import multiproc_dir_prepare
 
 BIN = Path(sys.executable).parent
 
@@ -26,25 +27,30 @@ def commands() -> dict[str, list[str]]:
     return {
         "web": [
             str(BIN / "gunicorn"),
-            "--config",
-            "python:config.gunicorn_conf",
             "config.wsgi:application",
+            "--config",
+            "python:config.gunicorn",
             "--bind",
             f"{host}:{port}",
             "--workers",
             str(web_workers),
-            "--timeout",
-            "300",
-            "--access-logfile",
-            "-",
         ],
         "worker": [str(BIN / "celery"), "-A", "config", "worker", "-l", "info", "--concurrency", str(concurrency)],
         "beat": [str(BIN / "celery"), "-A", "config", "beat", "-l", "info"],
     }
 
 
+def metrics_dir() -> Path:
+    """The Prometheus folder the children will share: the settings decide it (and export it)."""
+    from config import settings
+
+    return settings.PROMETHEUS_MULTIPROC_DIR
+
+
 def main() -> int:
     processes: dict[str, subprocess.Popen[bytes]] = {}
+    # Nothing of ours runs yet: the samples of a previous run are stale, start the counts afresh.
+    multiproc_dir_prepare(metrics_dir(), keep_live=False)
     stopping = False
 
     def stop(*_: object) -> None:

@@ -21,6 +21,25 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var"), "Folder for the embedded database, broker, uploads and logs."))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
+# Prometheus samples of every process of this machine (observability.multiproc). prometheus-client
+# reads the variable when it is imported, which happens after the settings are loaded; never on
+# shared storage: each machine has its own and is scraped on its own.
+PROMETHEUS_MULTIPROC_DIR = Path(
+    env_str(
+        "PROMETHEUS_MULTIPROC_DIR",
+        str(VAR_DIR / "prometheus"),
+        "Folder where every web and worker process of this machine keeps its metrics; local, cleaned at start.",
+    )
+)
+PROMETHEUS_MULTIPROC_DIR.mkdir(parents=True, exist_ok=True)
+os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(PROMETHEUS_MULTIPROC_DIR)
+METRICS_TOKEN = env_str(
+    "METRICS_TOKEN",
+    "",
+    "When set, /metrics answers only requests with `Authorization: Bearer <token>`; open when empty.",
+)
+SHOP_NAME = env_str("SHOP_NAME", "Магазин", "The shop's name, the title of the admin.")
+
 
 def _secret_key() -> str:
     """The key from the environment, else one generated once and kept in VAR_DIR (never committed)."""
@@ -44,7 +63,7 @@ CSRF_TRUSTED_ORIGINS = env_list(
 )
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "observability.admin_site.ShopAdminConfig",  # django.contrib.admin with the dashboard as front page
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -58,9 +77,11 @@ INSTALLED_APPS = [
     "catalog",
     "orders",
     "exchange",
+    "observability",
 ]
 
 MIDDLEWARE = [
+    "observability.logs.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -161,6 +182,7 @@ CELERY_BEAT_SCHEDULE = {
     "prune-exchange-logs": {"task": "exchange.prune_exchange_logs", "schedule": 3600.0},
     # Every minute: a dead worker's import must not hold the exchange (EXCHANGE_IMPORT_LOST_SECONDS).
     "fail-stale-imports": {"task": "exchange.fail_stale_imports", "schedule": 60.0},
+    "clear-expired-login-sessions": {"task": "config.clear_expired_sessions", "schedule": 86400.0},
 }
 
 # --- Shared cache and login throttles ------------------------------------------------------
@@ -363,16 +385,30 @@ EXCHANGE_ORDERS_RESEND_CHANGED = env_bool(
 
 # --- Logging --------------------------------------------------------------------------------
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO", "Log level of the project's loggers.")
+LOG_FORMAT = env_str(
+    "LOG_FORMAT", "plain", "plain: text lines; json: one JSON object per line with request id and exchange session."
+)
+if LOG_FORMAT not in ("plain", "json"):
+    raise ImproperEnvironment(f"LOG_FORMAT must be plain or json, got {LOG_FORMAT!r}")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    # Every record passes the secrets filter before it is written (sessid, cookies, passwords).
-    "filters": {"secrets": {"()": "config.log_masking.SecretsFilter"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["secrets"]}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {"()": "observability.logs.JsonFormatter"},
+    },
+    # Every record passes the secrets filter before it is written (sessid, cookies, passwords), and
+    # gets the request id and exchange session of its context.
+    "filters": {
+        "secrets": {"()": "config.log_masking.SecretsFilter"},
+        "context": {"()": "observability.logs.ContextFilter"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["secrets", "context"]}
+    },
     "root": {"handlers": ["console"], "level": "WARNING"},
     "loggers": {
         name: {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False}
-        for name in ("catalog", "orders", "customers", "exchange", "commerceml", "config")
+        for name in ("catalog", "orders", "customers", "exchange", "commerceml", "config", "observability")
     },
 }

@@ -6,10 +6,12 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from config.views import health
 from exchange.urls import bitrix_urlpatterns
+from observability.views import metrics
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("health", health, name="health"),
+    path("metrics", metrics, name="metrics"),
     path("api/", include("catalog.api.urls")),
     path("api/", include("customers.api.urls")),
     path("api/", include("orders.api.urls")),

@@ -90,6 +90,8 @@ from exchange.protocol import (
     progress,
     success,
 )
+from observability.events import ImportJobFinished, ImportProgressed, emit
+from observability.logs import bind_exchange_session
 
 logger = logging.getLogger(__name__)
 
@@ -348,6 +350,7 @@ class JobProgress:
         self.last_write = timezone.now() - PROGRESS_EVERY
 
     def __call__(self, label: str, done: int, total: int | None, *, force: bool = False) -> None:
+        emit(ImportProgressed(self.job.kind, self.job.pk, f"{self.file}: {label}" if self.file else label, done, total))
         if self.listener is not None:
             self.listener(f"{self.file}: {label}" if self.file else label, done, total)
         now = timezone.now()
@@ -380,6 +383,7 @@ def job_run(
     job = job_claim(job_id=job_id, task_id=task_id, worker=worker)
     if job is None:
         return None
+    bind_exchange_session(job.exchange_session_id)  # the worker's log lines name the exchange
     report = ImportReport()
     tracker = JobProgress(job, report, on_progress)
     importer = _kind(job.kind).importer(job=job, report=report, progress=tracker)
@@ -490,6 +494,7 @@ def _close(job: ImportSession, importer: JobImporter, tracker: JobProgress, *, e
             errors=report.issues,
             report="\n".join(lines),
         )
+    emit(ImportJobFinished.of(job, "failed" if failed else "completed", now, report.counters_dict()))
     return True
 
 
@@ -584,6 +589,9 @@ def job_fail(*, job_id: int, reason: str, only: Q | None = None) -> bool:
             import_session_id=job_id, status__in=(ImportFile.Status.PENDING, ImportFile.Status.IN_PROGRESS)
         ).update(status=ImportFile.Status.FAILED, error_message=IMPORT_FILE_NOT_REACHED, finished_at=now)
     logger.warning("Import %s failed: %s", job_id, reason)
+    job = ImportSession.objects.filter(pk=job_id).first()
+    if job is not None:  # failed from outside its runner: lost worker, never started, the admin
+        emit(ImportJobFinished.of(job, "stale", now))
     return True
 
 

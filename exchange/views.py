@@ -39,6 +39,8 @@ from exchange.protocol import (
 )
 from exchange.sale import service as sale
 from exchange.services import audit, catalog_import, sessions, uploads
+from observability.events import ExchangeFileReceived, ExchangeRequestHandled, emit
+from observability.logs import bind_exchange_session
 
 logger = logging.getLogger(__name__)
 
@@ -159,6 +161,7 @@ def _checkauth(exchange: _Exchange) -> Reply:
         user=user, exchange_type=exchange.exchange_type, remote_addr=exchange.remote_addr
     )
     exchange.new_session = True
+    bind_exchange_session(exchange.session.pk)
     return sessions.checkauth_answer(session=exchange.session)
 
 
@@ -269,6 +272,7 @@ def _dispatch(exchange: _Exchange) -> Reply:
         claimed_username=credentials.username if credentials else None,
         touch=exchange.mode != "file",  # an upload touches the session with its own update
     )
+    bind_exchange_session(exchange.session.pk)
     exchange.user = exchange.session.user
     exchange.username = exchange.session.user.get_username()
     handler = modes.get(exchange.mode)
@@ -360,6 +364,9 @@ def exchange_endpoint(request: HttpRequest) -> HttpResponseBase:
         return response
     finally:
         # Written whatever happened above, so that no request goes unrecorded.
+        outcome = reply.status if not isinstance(reply, FileReply) else "success"
+        bytes_in = exchange.body.consumed if exchange.body is not None else 0
+        duration = time.monotonic() - started
         audit.audit_record_request(
             user=exchange.user,
             username=exchange.username,
@@ -369,11 +376,15 @@ def exchange_endpoint(request: HttpRequest) -> HttpResponseBase:
             exchange_type=exchange.exchange_type,
             mode=exchange.mode,
             params=audit.masked_params(params, known_client=exchange.session is not None),
-            outcome=reply.status if not isinstance(reply, FileReply) else "success",
+            outcome=outcome,
             answer=_masked(logged_text, exchange),
-            bytes_in=exchange.body.consumed if exchange.body is not None else 0,
+            bytes_in=bytes_in,
             bytes_out=bytes_out,
-            duration_ms=int((time.monotonic() - started) * 1000),
+            duration_ms=int(duration * 1000),
             error_ref=exchange.error_ref,
             auth_failed=exchange.auth_failed,
         )
+        # Metrics and logs hear of every request here, and only here (observability.events).
+        emit(ExchangeRequestHandled(exchange.exchange_type, exchange.mode, outcome, duration, bytes_in, bytes_out))
+        if exchange.mode == "file" and outcome == "success":
+            emit(ExchangeFileReceived(exchange_type=exchange.exchange_type, size=bytes_in))

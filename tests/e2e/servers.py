@@ -1,17 +1,20 @@
-"""Real web servers for end-to-end tests: gunicorn started the way `make run` starts it."""
+"""Real server processes for e2e tests: gunicorn started the way `make run` and deploy/ start it,
+nginx in front of it. Each on a free loopback port, on the test database and the test's folders."""
 
 from __future__ import annotations
 
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 
-from tests.services import ROOT
+from tests.services import ROOT, process_env
 
 
 def free_port() -> int:
@@ -20,21 +23,24 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def wait_until_up(base_url: str, process: subprocess.Popen[bytes], log: Path, timeout: float = 60) -> None:
+def wait_until_up(
+    url: str, process: subprocess.Popen[bytes], log: Path, what: str = "server", *, timeout: float = 60
+) -> None:
+    """Wait until ``url`` answers at all; fail with the log's tail when ``process`` exits or never answers."""
     deadline = time.monotonic() + timeout
     while True:
         if process.poll() is not None:
-            raise RuntimeError(f"server exited:\n{log.read_text(errors='replace')[-3000:]}")
+            raise RuntimeError(f"{what} exited:\n{log.read_text(errors='replace')[-3000:]}")
         try:
-            httpx.get(f"{base_url}/health", timeout=2)
+            httpx.get(url, timeout=2)
             return
         except httpx.TransportError:
             if time.monotonic() > deadline:
-                raise RuntimeError(f"server did not start:\n{log.read_text(errors='replace')[-3000:]}") from None
+                raise RuntimeError(f"{what} did not start:\n{log.read_text(errors='replace')[-3000:]}") from None
             time.sleep(0.2)
 
 
-def stop(process: subprocess.Popen[bytes]) -> None:
+def stop_process(process: subprocess.Popen[bytes]) -> None:
     if process.poll() is None:
         process.terminate()
         try:
@@ -51,7 +57,40 @@ def running(argv: Sequence[str], *, env: dict[str, str], port: int, log: Path) -
         process = subprocess.Popen(list(argv), cwd=ROOT, env=env, stdout=sink, stderr=subprocess.STDOUT)
     base_url = f"http://127.0.0.1:{port}"
     try:
-        wait_until_up(base_url, process, log)
+        wait_until_up(f"{base_url}/health", process, log)
         yield base_url
     finally:
-        stop(process)
+        stop_process(process)
+
+
+@dataclass
+class Gunicorn:
+    base_url: str
+    port: int
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    def worker_pids(self) -> list[int]:
+        import psutil
+
+        return [child.pid for child in psutil.Process(self.process.pid).children()]
+
+
+@contextmanager
+def gunicorn(log: Path, *, workers: int = 2, **env: str) -> Iterator[Gunicorn]:
+    """gunicorn as deployed (``-c python:config.gunicorn``), ``workers`` processes."""
+    port = free_port()
+    with log.open("wb") as sink:
+        process = subprocess.Popen(
+            [
+                sys.executable, "-m", "gunicorn", "config.wsgi:application", "--config", "python:config.gunicorn",
+                "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--timeout", "120",
+            ],
+            cwd=ROOT, env=process_env(**env), stdout=sink, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_up(f"{base_url}/health", process, log, "gunicorn")
+        yield Gunicorn(base_url=base_url, port=port, process=process, log=log)
+    finally:
+        stop_process(process)

@@ -105,7 +105,7 @@ def make_run(embedded_env: dict[str, str], tmp_path: Path) -> Iterator[str]:
         )
     base_url = f"http://127.0.0.1:{embedded_env['PORT']}"
     try:
-        wait_until_up(base_url, process, log, timeout=120)
+        wait_until_up(f"{base_url}/health", process, log, timeout=120)
         yield base_url
     finally:
         process.send_signal(signal.SIGINT)  # Ctrl-C, as README says

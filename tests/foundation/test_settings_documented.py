@@ -8,7 +8,7 @@ from pathlib import Path
 from config.env import REGISTRY
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("config", "catalog", "orders", "customers", "exchange", "commerceml", "emulator")
+PACKAGES = ("config", "catalog", "orders", "customers", "exchange", "observability", "commerceml", "emulator")
 # A call such as env_int("PORT", ...): some are made only when a command runs, so the sources are
 # read as well as the registry filled by importing the settings.
 ENV_CALL = re.compile(r"""\benv_(?:str|int|bool|list)\(\s*["']([A-Z][A-Z0-9_]*)["']""")

@@ -1,6 +1,6 @@
-"""gunicorn's configuration for the site (``gunicorn -c python:config.gunicorn_conf``), what
-`make run` (config.run) starts and what production should run: the address, port and number of
-workers come on the command line, everything else is here.
+"""gunicorn's configuration for the site (``gunicorn -c python:config.gunicorn``), shared by what
+`make run` (config.run) starts and deploy/systemd/shop1c-web.service: the address, port and number
+of workers come on the command line (options given there win), everything else is here.
 
 Threaded workers: with sync workers, three clients sending a POST body one byte at a time held all
 three workers and /health timed out for minutes. Each worker now serves WEB_THREADS requests at
@@ -57,11 +57,25 @@ class ReadTimeoutThreadWorker(ThreadWorker):
         return super().handle(conn)
 
 
-logger_class = "config.gunicorn_conf.MaskingLogger"
-worker_class = "config.gunicorn_conf.ReadTimeoutThreadWorker"
+logger_class = "config.gunicorn.MaskingLogger"
+worker_class = "config.gunicorn.ReadTimeoutThreadWorker"
 threads = env_int(
     "WEB_THREADS", 8, "Threads per gunicorn worker started by `make run` (requests served at once per worker)."
 )
 # gunicorn's runtime control socket is one path per user (~/.gunicorn/gunicorn.ctl): a second
 # instance on the machine (a test server, another checkout) would take it over. Nothing uses it.
 control_socket_disable = True
+
+# 1C's uploads are 64 MiB parts and mode=import answers within ~20 s; a worker that is silent for
+# five minutes is stuck, not busy.
+timeout = 300
+# The request log of the exchange is in the database; gunicorn's access log (masked) goes to stdout.
+accesslog = "-"
+
+
+def child_exit(server: Any, worker: Any) -> None:
+    """A worker that exits (recycled, killed, timed out) has its live metric gauges dropped from the
+    shared Prometheus folder; its counters stay part of the totals (observability.multiproc)."""
+    from observability.multiproc import mark_process_dead
+
+    mark_process_dead(worker.pid)
