@@ -23,6 +23,7 @@ from django.utils import timezone
 from exchange.models import ExchangeSession, ExchangeSessionOrder
 from exchange.protocol import SALE_SUCCESS_REPEATED, SALE_SUCCESS_WITHOUT_QUERY
 from exchange.sale.exporter import ExportResult
+from observability.events import OrdersConfirmed, OrdersExported, emit
 from orders.models import Order
 
 logger = logging.getLogger(__name__)
@@ -50,6 +51,7 @@ def orders_hand_out(*, session: ExchangeSession, result: ExportResult) -> None:
             )
         ExchangeSession.objects.filter(pk=session.pk).update(query_sent_at=now)
     session.query_sent_at = now
+    emit(OrdersExported(count=len(result.handed), skipped=len(result.skipped)))
     if result.skipped:
         logger.warning(
             "session %s: %d order(s) not exportable, marked skipped: %s",
@@ -109,4 +111,5 @@ def orders_confirm(*, session: ExchangeSession) -> Confirmation:
         Order.objects.filter(pk__in=ids).update(sent_to_1c=True, sent_to_1c_at=now, exported_version=version)
         ExchangeSession.objects.filter(pk=locked.pk).update(query_confirmed_at=now)
     session.query_confirmed_at = now
+    emit(OrdersConfirmed(count=len(ids)))
     return Confirmation(marked=ids)

@@ -294,3 +294,21 @@ def test_the_retry_action_puts_a_fixed_skipped_order_back_in_the_queue(sale_onec
     assert [text(doc, "Ид") for doc in documents(sale_onec.get("query"))[0].findall("{*}Товары/{*}Товар")] == [
         "fixed-id"
     ]
+
+
+def test_orders_handed_out_skipped_and_confirmed_are_counted_at_metrics(sale_onec: OneC) -> None:
+    from tests.observability.conftest import scrape, value
+
+    client = Client()
+    before = scrape(client)
+    place()
+    place()
+    place(lines=0)
+
+    sale_onec.get("query")
+    assert_answer(sale_onec.get("success"), "success")
+
+    after = scrape(client)
+    assert value(after, "orders_exported_total") - value(before, "orders_exported_total") == 2
+    assert value(after, "orders_export_skipped_total") - value(before, "orders_export_skipped_total") == 1
+    assert value(after, "orders_confirmed_total") - value(before, "orders_confirmed_total") == 2

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from exchange import jobs
 from exchange.models import ExchangeSession
 from exchange.services import catalog_import
 from observability.logs import ContextFilter, JsonFormatter
@@ -118,18 +119,16 @@ def test_an_unknown_log_format_is_refused_at_start() -> None:
 
 def test_a_failing_imports_log_line_names_its_exchange(catalog: OneC, monkeypatch: pytest.MonkeyPatch) -> None:
     queued: list[int] = []
-    monkeypatch.setattr(
-        catalog_import, "import_session_enqueue", lambda *, import_session: queued.append(import_session.pk)
-    )
+    monkeypatch.setattr(jobs, "job_enqueue", lambda *, job: queued.append(job.pk))
     catalog.post_file("import.xml", b"<x/>")
     catalog.import_file("import.xml")
 
     def crash(*args: object, **kwargs: object) -> str:
         raise RuntimeError("importer bug")
 
-    monkeypatch.setattr(catalog_import, "_import_file", crash)
+    monkeypatch.setattr(jobs, "_import_file", crash)
     handler = Lines()
-    logger = logging.getLogger("exchange.services.catalog_import")
+    logger = logging.getLogger("exchange.jobs")
     logger.addHandler(handler)
     try:
         with pytest.raises(RuntimeError):

@@ -10,8 +10,8 @@ from django.test import Client
 from django.utils import timezone
 
 from customers.models import SyncStatus
+from exchange.jobs import jobs_check
 from exchange.models import ImportSession
-from exchange.services.catalog_import import imports_fail_stale
 from observability.events import ExchangeRequestHandled, emit, listen
 from tests.exchange.conftest import OneC
 from tests.factories import OrderFactory, UserFactory
@@ -82,7 +82,7 @@ def test_a_stale_import_counts_as_a_stale_job() -> None:
     long_ago = timezone.now() - dt.timedelta(days=1)
     ImportSession.objects.create(base_dir="/nowhere", status=ImportSession.Status.IN_PROGRESS, heartbeat_at=long_ago)
 
-    assert imports_fail_stale() == 1
+    assert jobs_check() == 1
 
     after = scrape(client)
     stale = {"kind": "catalog", "outcome": "stale"}
