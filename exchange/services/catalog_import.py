@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
@@ -73,6 +74,9 @@ logger = logging.getLogger(__name__)
 # CommerceML files without catalog data (commerceml.detect.FileKind), passed over by the catalog
 # import. "unknown" (not CommerceML) and "unreadable" are not among them: such a file fails, with
 # the parser's line and reason when it is broken.
+# How long mode=deactivate waits for this exchange's own import to finish before deferring.
+DEACTIVATE_WAIT_SECONDS = 10
+
 NOT_CATALOG_KINDS = frozenset({"documents", "contragents", "empty"})
 
 # Kept for callers of the catalog import (the import_1c command, tests).
@@ -163,13 +167,21 @@ def catalog_deactivate(*, session: ExchangeSession, params: Mapping[str, str]) -
     """
     imports = _package_imports(session)
     active = [i for i in imports if i.is_active]
+    if active and exchange_settings().import_mode == "wait":
+        # Every file was answered success, but the job may still be finishing (default variants,
+        # closing): give it a moment rather than answer progress, which 1C is not known to repeat
+        # for mode=deactivate (protocol.md §2.5 lists only success/failure).
+        deadline = time.monotonic() + DEACTIVATE_WAIT_SECONDS
+        while active and time.monotonic() < deadline:
+            time.sleep(0.25)
+            imports = _package_imports(session)
+            active = [i for i in imports if i.is_active]
     if active:
-        if exchange_settings().import_mode == "background":
-            for job in active:  # the row may not exist yet for an import no worker has started
-                CatalogImportState.objects.get_or_create(job=job)
-            CatalogImportState.objects.filter(job__in=[i.pk for i in active]).update(deactivate_requested=True)
-            return success("Деактивация будет выполнена после завершения импорта.")
-        return progress(active[0].stage or "Ожидание завершения импорта")
+        # Deactivated when the import ends, and only if it succeeds (CatalogImportState).
+        for job in active:  # the row may not exist yet for an import no worker has started
+            CatalogImportState.objects.get_or_create(job=job)
+        CatalogImportState.objects.filter(job__in=[i.pk for i in active]).update(deactivate_requested=True)
+        return success("Деактивация будет выполнена после завершения импорта.")
     if any(i.status == ImportSession.Status.FAILED for i in imports):
         return failure("Ошибка деактивации элементов: импорт завершился с ошибкой.")
     if not imports:
