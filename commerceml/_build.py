@@ -176,8 +176,9 @@ def base_unit_of(element: Element, ctx: BuildContext) -> ProductUnit | None:
     intl_abbr = element.get("МеждународноеСокращение")
     short_name = element.get("НаименованиеКраткое")
     text = element.text
-    if len(element):
-        # The child-element form has no attributes to key a cache on.
+    if code is None and len(element):
+        # The child-element form has no attributes to key a cache on. (1C's attribute form may
+        # have children too, <Пересчет>: it is cached, since the children are not read.)
         return _read_base_unit(element, ctx, code, full_name, intl_abbr, short_name, text)
     # Every product repeats one of a few units: reuse the (immutable) record.
     key = (code, full_name, intl_abbr, short_name, text)

@@ -153,8 +153,9 @@ def _read(stream: Any, file: str | None, limits: ReaderLimits, raise_invalid: bo
     last_header: Section | None = None  # the section of the last header written
     groups: GroupTree | None = None
     generated_at: str | None = None
-    record_elements = 0  # elements seen inside the open record (see ReaderLimits)
-    overflow = False  # the open record passed max_elements: its rest is discarded as it ends
+    # Elements the open record holds (see ReaderLimits), counted as they end, which is when they
+    # start to take memory; past max_elements the rest of the record is discarded as it ends.
+    record_elements = 0
     try:
         for event, element in iterparse(stream, file):
             if event == "start":
@@ -167,17 +168,15 @@ def _read(stream: Any, file: str | None, limits: ReaderLimits, raise_invalid: bo
                         element=names[element.tag],
                     )
                 if depth > record_depth:
-                    # Inside a record: nothing to do until its end but counting, except in the
-                    # group tree, where a nested Группа is the moment to emit its parent
-                    # (parents first); each group counts its own elements.
-                    record_elements += 1
-                    if record_elements > max_elements:
-                        overflow = True
+                    # Inside a record: nothing to do until its end, except in the group tree,
+                    # where a nested Группа is the moment to emit its parent (parents first);
+                    # each group counts its own elements.
                     if groups is not None and names[element.tag] == "Группа":
+                        overflow = record_elements > max_elements
                         record = groups.open_group(element, file, raise_invalid, overflow)
                         if record is not None:
                             yield record
-                        record_elements, overflow = 0, False
+                        record_elements = 0
                     continue
                 local = names[element.tag]
                 if depth == 1:
@@ -214,25 +213,29 @@ def _read(stream: Any, file: str | None, limits: ReaderLimits, raise_invalid: bo
                     record = groups.open_group(element, file, raise_invalid, False)
                     if record is not None:
                         yield record
-                    record_elements, overflow = 0, False
+                    record_elements = 0
                 continue
 
             # event == "end"
             if depth >= record_depth:
                 if groups is not None:
                     if names[element.tag] == "Группа":
+                        overflow = record_elements > max_elements
                         record = groups.close_group(element, file, raise_invalid, overflow)
                         if record is not None:
                             yield record
-                        record_elements, overflow = 0, False
+                        record_elements = 0
                     elif depth == record_depth:
                         drop_element(element)  # not a group: nothing to read in it
-                    elif overflow:
-                        _discard(element, depth - record_depth, names)
+                    else:
+                        record_elements += 1
+                        if record_elements > max_elements:
+                            _discard(element, depth - record_depth, names)
                     depth -= 1
                     continue
                 if depth > record_depth:
-                    if overflow:
+                    record_elements += 1
+                    if record_elements > max_elements:
                         _discard(element, depth - record_depth, names)
                     depth -= 1
                     continue
@@ -241,20 +244,20 @@ def _read(stream: Any, file: str | None, limits: ReaderLimits, raise_invalid: bo
                 builder = builders.get(local)
                 if builder is not None:
                     try:
-                        if overflow:
+                        if record_elements > max_elements:
                             raise too_many_elements(max_elements)
                         record = builder(element, ctx)
                     except CommerceMLError as exc:
                         record = invalid_record(exc, element, local, ctx, file, raise_invalid)
                     yield record
-                    record_elements, overflow = 0, False
+                    record_elements = 0
                     if depth > section_depth:
                         drop_element(element)
                         depth -= 1
                         continue
                     # else the section element was the record: end the section below
                 else:
-                    record_elements, overflow = 0, False
+                    record_elements = 0
                     if spec is not None and local in spec.kept_fields and depth > section_depth:
                         _keep_field(element, local, ctx)
             relative = depth - section_depth
