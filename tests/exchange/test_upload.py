@@ -3,6 +3,7 @@ parts appended, limits enforced, and nothing half-written on any refusal."""
 
 from __future__ import annotations
 
+import errno
 import io
 import os
 import tracemalloc
@@ -14,6 +15,7 @@ from exchange.models import ExchangeFile, ExchangeRequestLog, ExchangeSession
 from exchange.protocol import (
     FILE_NEEDS_POST,
     FILE_TOO_LARGE,
+    FILE_WRITE_FAILED,
     FILENAME_MISSING,
     FILENAME_UNSAFE,
     SESSION_TOO_LARGE,
@@ -188,6 +190,56 @@ def test_a_body_that_breaks_off_leaves_the_earlier_parts_whole(catalog: OneC) ->
         upload_append(session=session, name="offers.xml", body=BodyReader(BrokenStream(), 1_000_000))
 
     assert refused.value.reason == UPLOAD_INTERRUPTED
+    assert snapshot(catalog) == {"offers.xml": b"part-one;"}
+    assert ExchangeFile.objects.get().size == len(b"part-one;")
+
+
+def test_a_later_part_that_breaks_off_after_whole_blocks_is_cut_back(catalog: OneC) -> None:
+    catalog.post_file("offers.xml", b"part-one;")
+    session = session_of(catalog)
+
+    class BreaksAfterTwoBlocks:
+        """Sends two full blocks and half of a third, then the connection resets."""
+
+        def __init__(self) -> None:
+            self.left = 2 * uploads.BLOCK_SIZE + uploads.BLOCK_SIZE // 2
+
+        def read(self, size: int = -1) -> bytes:
+            if not self.left:
+                raise ConnectionResetError("peer went away")
+            size = min(size, self.left)
+            self.left -= size
+            return b"2" * size
+
+    with pytest.raises(uploads.UploadError) as refused:
+        upload_append(session=session, name="offers.xml", body=BodyReader(BreaksAfterTwoBlocks(), 10_000_000))
+
+    assert refused.value.reason == UPLOAD_INTERRUPTED
+    assert snapshot(catalog) == {"offers.xml": b"part-one;"}
+    stored = ExchangeFile.objects.get()
+    assert (stored.size, stored.parts) == (len(b"part-one;"), 1)
+    assert session_of(catalog).upload_size == len(b"part-one;")
+    assert_answer(catalog.post_file("offers.xml", b"part-two"), "success")  # 1C sends the part again
+    assert snapshot(catalog) == {"offers.xml": b"part-one;part-two"}
+
+
+def test_a_disk_that_fills_during_a_later_part_cuts_the_part_back(catalog: OneC, monkeypatch) -> None:
+    catalog.post_file("offers.xml", b"part-one;")
+    written_blocks = []
+    write_all = uploads._write_all
+
+    def fills_after_one_block(fd: int, data) -> None:
+        if written_blocks:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        written_blocks.append(len(data))
+        write_all(fd, data)
+
+    monkeypatch.setattr(uploads, "_write_all", fills_after_one_block)
+
+    response = catalog.post_file("offers.xml", b"2" * (2 * uploads.BLOCK_SIZE))
+
+    assert_answer(response, "failure", FILE_WRITE_FAILED.format(name="offers.xml"))
+    assert written_blocks == [uploads.BLOCK_SIZE]
     assert snapshot(catalog) == {"offers.xml": b"part-one;"}
     assert ExchangeFile.objects.get().size == len(b"part-one;")
 
