@@ -6,6 +6,7 @@ from __future__ import annotations
 import errno
 import io
 import os
+import shutil
 import tracemalloc
 
 import pytest
@@ -13,9 +14,11 @@ import pytest
 from exchange.conf import exchange_settings
 from exchange.models import ExchangeFile, ExchangeRequestLog, ExchangeSession
 from exchange.protocol import (
+    DISK_SPACE_LOW,
     FILE_NEEDS_POST,
     FILE_TOO_LARGE,
     FILE_WRITE_FAILED,
+    FILENAME_CONFLICT,
     FILENAME_MISSING,
     FILENAME_UNSAFE,
     SESSION_TOO_LARGE,
@@ -325,3 +328,99 @@ def test_a_removed_file_no_longer_counts_against_the_session_limit(catalog: OneC
     assert_answer(catalog.post_file("import.xml", b"i" * 5000), "success")
     assert_answer(catalog.post_file("prices.xml", b"p" * 5000), "success")
     assert session_of(catalog).upload_size == 10_000
+
+
+# --- disk space ------------------------------------------------------------------------------
+
+
+def test_an_upload_that_would_leave_too_little_disk_is_refused_before_writing(catalog: OneC, settings) -> None:
+    catalog.post_file("import.xml", b"<kept/>")
+    settings.EXCHANGE_MIN_FREE_BYTES = shutil.disk_usage(folder_of(catalog)).total  # never reachable
+
+    response = catalog.post_file("offers.xml", b"o" * 1000)
+
+    assert_answer(response, "failure", DISK_SPACE_LOW.format(name="offers.xml"))
+    assert snapshot(catalog) == {"import.xml": b"<kept/>"}
+    assert list(ExchangeFile.objects.values_list("name", flat=True)) == ["import.xml"]
+    assert session_of(catalog).upload_size == len(b"<kept/>")
+
+
+def test_the_disk_reserve_counts_the_part_being_sent(catalog: OneC, settings, small_disk) -> None:
+    settings.EXCHANGE_MIN_FREE_BYTES = 1_000_000
+    small_disk(1_500_000)
+
+    refused = catalog.post_file("offers.xml", b"o" * 600_000)  # would leave 900 000 bytes
+    accepted = catalog.post_file("offers.xml", b"o" * 400_000)
+
+    assert_answer(refused, "failure", DISK_SPACE_LOW.format(name="offers.xml"))
+    assert_answer(accepted, "success")
+    assert snapshot(catalog) == {"offers.xml": b"o" * 400_000}
+
+
+def test_a_later_part_that_would_cross_the_disk_reserve_removes_the_file(catalog: OneC, settings, small_disk) -> None:
+    settings.EXCHANGE_MIN_FREE_BYTES = 1_000_000
+    catalog.post_file("import.xml", b"<kept/>")
+    small_disk(3_000_000)
+    assert_answer(catalog.post_file("offers.xml", b"o" * 1_000_000), "success")
+
+    response = catalog.post_file("offers.xml", b"o" * 1_000_000)
+
+    assert_answer(response, "failure", DISK_SPACE_LOW.format(name="offers.xml"))
+    assert snapshot(catalog) == {"import.xml": b"<kept/>"}
+    assert list(ExchangeFile.objects.values_list("name", flat=True)) == ["import.xml"]
+    assert session_of(catalog).upload_size == len(b"<kept/>")
+
+
+def test_a_chunked_body_stops_at_the_disk_reserve(catalog: OneC, settings, small_disk) -> None:
+    settings.EXCHANGE_MIN_FREE_BYTES = 1_000_000
+    small_disk(3 * uploads.BLOCK_SIZE)
+    body = SyntheticBody(50 * uploads.BLOCK_SIZE)
+
+    with pytest.raises(uploads.UploadError) as refused:
+        upload_append(session=session_of(catalog), name="big.xml", body=BodyReader(body, None))
+
+    assert refused.value.reason == DISK_SPACE_LOW.format(name="big.xml")
+    assert body.left > 40 * uploads.BLOCK_SIZE  # stopped early, not at the body's end
+    assert snapshot(catalog) == {}
+    assert not ExchangeFile.objects.exists()
+
+
+# --- names taken by the other kind of entry ---------------------------------------------------
+
+
+def test_a_file_named_like_an_existing_folder_fails_cleanly_and_leaves_nothing(catalog: OneC) -> None:
+    catalog.post_file("import_files/ab/x.jpg", b"jpg")
+    before = snapshot(catalog)
+
+    first = catalog.post_file("import_files", b"<xml/>")
+    retried = catalog.post_file("import_files", b"<xml/>")
+
+    expected = FILENAME_CONFLICT.format(name="import_files", conflict="import_files")
+    assert_answer(first, "failure", expected)
+    assert_answer(retried, "failure", expected)  # the same clean answer, not an internal error
+    assert snapshot(catalog) == before
+    assert list(ExchangeFile.objects.values_list("name", flat=True)) == ["import_files/ab/x.jpg"]
+    assert session_of(catalog).upload_size == 3
+    assert_answer(catalog.post_file("import.xml", b"<xml/>"), "success")  # a good name works
+    assert snapshot(catalog) == {**before, "import.xml": b"<xml/>"}
+
+
+def test_a_path_through_an_uploaded_file_fails_cleanly(catalog: OneC) -> None:
+    catalog.post_file("import.xml", b"<xml/>")
+
+    response = catalog.post_file("import.xml/ab/x.jpg", b"jpg")
+
+    assert_answer(response, "failure", FILENAME_CONFLICT.format(name="import.xml/ab/x.jpg", conflict="import.xml"))
+    assert snapshot(catalog) == {"import.xml": b"<xml/>"}
+    assert list(ExchangeFile.objects.values_list("name", flat=True)) == ["import.xml"]
+
+
+def test_a_record_left_by_an_older_version_does_not_poison_the_name(catalog: OneC) -> None:
+    # Before names were checked, a refused write left a 0-byte record behind.
+    catalog.post_file("import_files/ab/x.jpg", b"jpg")
+    ExchangeFile.objects.create(session=session_of(catalog), name="import_files")
+
+    response = catalog.post_file("import_files", b"<xml/>")
+
+    assert_answer(response, "failure", FILENAME_CONFLICT.format(name="import_files", conflict="import_files"))
+    assert snapshot(catalog) == {"import_files/ab/x.jpg": b"jpg"}
