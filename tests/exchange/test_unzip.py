@@ -9,9 +9,12 @@ import io
 import os
 import stat
 import struct
+import warnings
 import zipfile
 
 import pytest
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
 
 from exchange.models import ExchangeFile, ExchangeSession
 from exchange.protocol import (
@@ -32,7 +35,7 @@ from exchange.protocol import (
     ZIP_UNSAFE_ENTRY,
 )
 from exchange.services import uploads
-from exchange.services.uploads import session_upload_dir
+from exchange.services.uploads import normalise_archive_entry, session_upload_dir
 from tests.exchange.conftest import OneC, assert_answer
 
 pytestmark = pytest.mark.django_db
@@ -356,36 +359,45 @@ def test_unpacking_stops_before_the_disk_reserve(catalog: OneC, settings, small_
 def test_a_disk_that_fills_while_unpacking_leaves_nothing_half_written(catalog: OneC, monkeypatch) -> None:
     big = os.urandom(3 * uploads.BLOCK_SIZE)
     catalog.post_file("import.zip", make_zip({"import.xml": b"<ok/>", "offers.xml": big}, zipfile.ZIP_STORED))
-    extract = uploads._extract_entry
-    partial_sizes = []
+    write_all = uploads._write_all
+    written, partial_sizes = [], []
 
-    class DiskFillsAfterOneBlock:
-        """The archive as _extract_entry sees it; the disk fills once offers.xml has one block."""
+    def fills_after_one_block_of_offers(fd: int, data) -> None:
+        if len(written) == 2:  # import.xml, then one block of offers.xml
+            partial_sizes.extend(p.stat().st_size for p in folder(catalog).glob(".unzip-*.part"))
+            raise OSError(errno.ENOSPC, "No space left on device")
+        written.append(len(data))
+        write_all(fd, data)
 
-        def __init__(self, archive) -> None:
-            self.archive = archive
-
-        def open(self, info):
-            source = self.archive.open(info)
-            if info.filename != "offers.xml":
-                return source
-            reads = iter([True, False])
-
-            class Source(io.RawIOBase):
-                def read(self, size: int = -1) -> bytes:
-                    if next(reads):
-                        return source.read(size)
-                    partial_sizes.extend(p.stat().st_size for p in folder(catalog).glob(".unzip-*.part"))
-                    raise OSError(errno.ENOSPC, "No space left on device")
-
-            return Source()
-
-    monkeypatch.setattr(
-        uploads, "_extract_entry", lambda archive, *args: extract(DiskFillsAfterOneBlock(archive), *args)
-    )
+    monkeypatch.setattr(uploads, "_write_all", fills_after_one_block_of_offers)
 
     refused_later(catalog, "import.zip", ZIP_DISK_SPACE_LOW.format(name="import.zip"))
+    assert written == [len(b"<ok/>"), uploads.BLOCK_SIZE]
     assert partial_sizes == [uploads.BLOCK_SIZE]  # there was a partial file, and it is gone
+
+
+def test_an_archive_needing_a_newer_zip_version_is_refused_as_corrupt(catalog: OneC) -> None:
+    archive = bytearray(make_zip({"import.xml": b"<ok/>"}))
+    archive[archive.find(b"PK\x01\x02") + 6] = 84  # "version needed to extract": 8.4
+
+    refused(catalog, bytes(archive), ZIP_CORRUPT.format(name="import.zip"))
+
+
+@pytest.mark.parametrize("method", [zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA])
+def test_a_broken_bzip2_or_lzma_stream_is_refused_as_corrupt(catalog: OneC, method: int) -> None:
+    archive = bytearray(make_zip({"import.xml": os.urandom(5000)}, method))
+    data_at = archive.find(b"import.xml") + len("import.xml")
+    archive[data_at + 20 : data_at + 40] = bytes(20)  # inside the compressed stream
+
+    refused(catalog, bytes(archive), ZIP_CORRUPT.format(name="import.zip"))
+
+
+def test_a_corrupt_entry_in_a_new_folder_takes_the_folder_back(catalog: OneC) -> None:
+    archive = bytearray(make_zip({"import_files/ab/x.jpg": os.urandom(5000)}, zipfile.ZIP_STORED))
+    archive[archive.find(b"x.jpg") + 100] ^= 0xFF  # its CRC no longer matches
+
+    refused(catalog, bytes(archive), ZIP_CORRUPT.format(name="import.zip"))
+    assert not (folder(catalog) / "import_files").exists()
 
 
 # --- names that are a file and a folder at once ---------------------------------------------
@@ -444,3 +456,83 @@ def test_after_a_refused_archive_a_new_exchange_with_a_good_archive_works(catalo
 
     assert catalog.import_until_done("import.xml")[-1].lines[0] == "success"
     assert fake_importer == ["import.xml"]
+
+
+# --- any archive: a clean answer, and a refused one leaves nothing ------------------------------
+
+_SAFE_SEGMENTS = ["a", "b.xml", "import.xml", "import_files", "ab", "Фото.jpg", "a\\b"]
+_ANY_SEGMENTS = [*_SAFE_SEGMENTS, ".", "..", "", " ", "x.php", "C:", ".hidden"]
+_entry_data = st.sampled_from([b"", b"<x/>", b"\0" * 300_000, bytes(range(256)) * 40]) | st.binary(max_size=300)
+_methods = st.sampled_from([zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED])
+
+
+def _entry_lists(names: st.SearchStrategy[str]) -> st.SearchStrategy[list[tuple[str, bool, bytes, int]]]:
+    return st.lists(st.tuples(names, st.booleans(), _entry_data, _methods), max_size=8)
+
+
+# Half the archives use only names 1C could send, so that unpacking (and conflicts between
+# entries and uploads) is reached as often as the name guards.
+_entries = _entry_lists(st.lists(st.sampled_from(_SAFE_SEGMENTS), min_size=1, max_size=4).map("/".join)) | (
+    _entry_lists(
+        st.lists(st.sampled_from(_ANY_SEGMENTS), min_size=1, max_size=4).map("/".join)
+        | st.text(st.characters(blacklist_categories=("Cs",)), max_size=12)
+    )
+)
+_uploads_before = st.lists(st.sampled_from(["a", "a/b.xml", "import_files/ab/x.jpg", "import.xml"]), max_size=3)
+_damage = st.none() | st.tuples(st.integers(min_value=0), st.integers(min_value=1, max_value=255))
+
+
+def _build_zip(entries: list[tuple[str, bool, bytes, int]]) -> bytes:
+    buffer = io.BytesIO()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # duplicate names are part of what is tried
+        with zipfile.ZipFile(buffer, "w") as archive:
+            for name, is_dir, data, method in entries:
+                info = zipfile.ZipInfo(name + "/" if is_dir else name)
+                info.compress_type = method
+                archive.writestr(info, b"" if is_dir else data)
+    return buffer.getvalue()
+
+
+def _folders_in(onec: OneC) -> set[str]:
+    base = folder(onec)
+    return {p.relative_to(base).as_posix() for p in base.rglob("*") if p.is_dir()}
+
+
+@given(entries=_entries, uploads_before=_uploads_before, damage=_damage)
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_any_archive_is_unpacked_whole_or_refused_leaving_nothing(
+    catalog: OneC, entries, uploads_before: list[str], damage
+) -> None:
+    catalog.init()  # every example starts an exchange with an empty folder
+    for name in uploads_before:
+        catalog.post_file(name, b"uploaded " + name.encode())
+    archive = bytearray(_build_zip(entries))
+    if damage is not None:
+        at, mask = damage
+        archive[at % len(archive)] ^= mask
+    archive_bytes = bytes(archive)
+    assert_answer(catalog.post_file("import.zip", archive_bytes), "success")
+    before, folders_before = files_in(catalog), _folders_in(catalog)
+    size_before = session_of(catalog).upload_size
+
+    answer = catalog.import_until_done("import.xml")[-1]
+
+    assert answer.lines[0] in {"success", "failure"}
+    assert not answer.lines[1].startswith("Internal error"), answer.text
+    assert not list(folder(catalog).rglob(".unzip-*"))
+    event(answer.lines[1].split(":")[0][:60])
+    if answer.lines[0] == "failure" and answer.lines[1].startswith(ZIP_ERROR):
+        assert files_in(catalog) == before
+        assert _folders_in(catalog) <= folders_before
+        assert session_of(catalog).upload_size == size_before
+        return
+    if damage is not None:
+        return  # a damaged archive may still unpack; what it holds is not known here
+    expected = dict(before)
+    for name, is_dir, data, _ in entries:
+        if not is_dir:
+            expected[normalise_archive_entry(name)] = data
+    assert files_in(catalog) == expected
+    unpacked = sum(len(data) for _, is_dir, data, _ in entries if not is_dir)
+    assert session_of(catalog).upload_size == size_before + unpacked
