@@ -360,7 +360,8 @@ def test_a_disk_that_fills_while_unpacking_leaves_nothing_half_written(catalog: 
     big = os.urandom(3 * uploads.BLOCK_SIZE)
     catalog.post_file("import.zip", make_zip({"import.xml": b"<ok/>", "offers.xml": big}, zipfile.ZIP_STORED))
     write_all = uploads._write_all
-    written, partial_sizes = [], []
+    written: list[int] = []
+    partial_sizes: list[int] = []
 
     def fills_after_one_block_of_offers(fd: int, data) -> None:
         if len(written) == 2:  # import.xml, then one block of offers.xml

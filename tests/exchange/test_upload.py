@@ -228,7 +228,7 @@ def test_a_later_part_that_breaks_off_after_whole_blocks_is_cut_back(catalog: On
 
 def test_a_disk_that_fills_during_a_later_part_cuts_the_part_back(catalog: OneC, monkeypatch) -> None:
     catalog.post_file("offers.xml", b"part-one;")
-    written_blocks = []
+    written_blocks: list[int] = []
     write_all = uploads._write_all
 
     def fills_after_one_block(fd: int, data) -> None:
