@@ -709,7 +709,11 @@ def _extract_entry(archive: zipfile.ZipFile, entry: _Entry, target: Path, budget
     try:
         fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:
-            with archive.open(entry.info) as source:
+            try:
+                source = archive.open(entry.info)
+            except OSError as exc:  # a damaged offset: seeking before the file's start
+                raise zipfile.BadZipFile(f"unreadable entry: {exc}") from exc
+            with source:
                 while True:
                     try:
                         block = source.read(BLOCK_SIZE)

@@ -393,6 +393,17 @@ def test_a_broken_bzip2_or_lzma_stream_is_refused_as_corrupt(catalog: OneC, meth
     refused(catalog, bytes(archive), ZIP_CORRUPT.format(name="import.zip"))
 
 
+def test_an_archive_pointing_before_its_start_is_refused_as_corrupt(catalog: OneC) -> None:
+    archive = bytearray(make_zip({"import.xml": b"<ok/>"}))
+    end_record = archive.rfind(b"PK\x05\x06")
+    # The central directory's stated offset is too large: zipfile still finds the directory, and
+    # shifts every entry's offset to before the file's start (seeking there: EINVAL).
+    (offset,) = struct.unpack_from("<I", archive, end_record + 16)
+    struct.pack_into("<I", archive, end_record + 16, offset + 1000)
+
+    refused(catalog, bytes(archive), ZIP_CORRUPT.format(name="import.zip"))
+
+
 def test_a_corrupt_entry_in_a_new_folder_takes_the_folder_back(catalog: OneC) -> None:
     archive = bytearray(make_zip({"import_files/ab/x.jpg": os.urandom(5000)}, zipfile.ZIP_STORED))
     archive[archive.find(b"x.jpg") + 100] ^= 0xFF  # its CRC no longer matches
@@ -501,7 +512,7 @@ def _folders_in(onec: OneC) -> set[str]:
 
 
 @given(entries=_entries, uploads_before=_uploads_before, damage=_damage)
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 def test_any_archive_is_unpacked_whole_or_refused_leaving_nothing(
     catalog: OneC, entries, uploads_before: list[str], damage
 ) -> None:

@@ -10,6 +10,8 @@ import shutil
 import tracemalloc
 
 import pytest
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
 
 from exchange.conf import exchange_settings
 from exchange.models import ExchangeFile, ExchangeRequestLog, ExchangeSession
@@ -25,7 +27,7 @@ from exchange.protocol import (
     UPLOAD_INTERRUPTED,
 )
 from exchange.services import uploads
-from exchange.services.uploads import BodyReader, session_upload_dir, upload_append
+from exchange.services.uploads import BodyReader, normalise_filename, session_upload_dir, upload_append
 from tests.exchange.conftest import OneC, Response, assert_answer
 from tests.exchange.test_filenames import UNSAFE_NAMES
 
@@ -424,3 +426,32 @@ def test_a_record_left_by_an_older_version_does_not_poison_the_name(catalog: One
 
     assert_answer(response, "failure", FILENAME_CONFLICT.format(name="import_files", conflict="import_files"))
     assert snapshot(catalog) == {"import_files/ab/x.jpg": b"jpg"}
+
+
+# --- any sequence of names: a clean answer, and a refused upload leaves nothing ------------------
+
+_NAME_PIECES = ["a", "b.xml", "import.xml", "import_files", "ab", "Фото.jpg", "/", "/", "\\", ".", "..", " ", "x.php"]
+# Short paths over a few names, so that a file and a folder of one name meet often, and any text
+# over the pieces that matter to path handling.
+_upload_names = st.lists(st.sampled_from(["a", "b.xml", "import_files"]), min_size=1, max_size=3).map("/".join) | (
+    st.lists(st.sampled_from(_NAME_PIECES), min_size=1, max_size=6).map("".join)
+)
+
+
+@given(uploads_sent=st.lists(st.tuples(_upload_names, st.binary(min_size=1, max_size=50)), min_size=1, max_size=6))
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_any_names_are_stored_or_refused_cleanly(catalog: OneC, uploads_sent: list[tuple[str, bytes]]) -> None:
+    catalog.init()  # every example starts an exchange with an empty folder
+    expected: dict[str, bytes] = {}
+    for name, data in uploads_sent:
+        response = catalog.post_file(name, data)
+
+        assert response.lines[0] in {"success", "failure"}
+        assert not response.lines[1].startswith("Internal error"), response.text
+        event(response.lines[1][:24] if response.lines[0] == "failure" else "success")
+        if response.lines[0] == "success":
+            stored = normalise_filename(name)
+            expected[stored] = expected.get(stored, b"") + data
+        assert snapshot(catalog) == expected
+        assert dict(ExchangeFile.objects.values_list("name", "size")) == {n: len(d) for n, d in expected.items()}
+    assert session_of(catalog).upload_size == sum(map(len, expected.values()))
