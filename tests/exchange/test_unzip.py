@@ -412,6 +412,27 @@ def test_a_corrupt_entry_in_a_new_folder_takes_the_folder_back(catalog: OneC) ->
     assert not (folder(catalog) / "import_files").exists()
 
 
+def test_unpacking_stops_before_the_disk_runs_out_of_inodes(catalog: OneC, settings, monkeypatch) -> None:
+    catalog.post_file("import.zip", make_zip({f"import_files/{n}.jpg": b"" for n in range(20)}))
+    files_before = sum(1 for _ in settings.EXCHANGE_DATA_DIR.rglob("*"))
+    # A disk with room for 10 more files or folders above the reserve.
+    monkeypatch.setattr(
+        uploads,
+        "_free_inodes",
+        lambda folder: (
+            uploads.MIN_FREE_INODES + 10 - (sum(1 for _ in settings.EXCHANGE_DATA_DIR.rglob("*")) - files_before)
+        ),
+    )
+
+    refused_later(catalog, "import.zip", ZIP_DISK_SPACE_LOW.format(name="import.zip"))
+
+
+def test_free_inodes_are_read_from_the_file_system(tmp_path) -> None:
+    free = uploads._free_inodes(tmp_path)
+
+    assert free is None or free > 0
+
+
 # --- names that are a file and a folder at once ---------------------------------------------
 
 
