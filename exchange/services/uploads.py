@@ -549,9 +549,10 @@ def upload_append(*, session: ExchangeSession, name: str, body: BodyReader) -> P
                 if body.remaining:
                     raise UploadError(UPLOAD_INTERRUPTED)
             except UploadError as exc:
-                if exc.reason == UPLOAD_INTERRUPTED and not first_part:
-                    os.ftruncate(fd, start)  # the earlier parts stay; 1C sends this part again
-                else:
+                # Cut back even when the file goes: its audit copy may be the same inode, and
+                # keeps the parts that were accepted, not the refused one.
+                os.ftruncate(fd, start)
+                if exc.reason != UPLOAD_INTERRUPTED or first_part:  # else 1C sends this part again
                     _remove_upload(session, name, path)
                 raise
             except BaseException as exc:

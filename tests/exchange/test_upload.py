@@ -26,7 +26,7 @@ from exchange.protocol import (
     SESSION_TOO_LARGE,
     UPLOAD_INTERRUPTED,
 )
-from exchange.services import uploads
+from exchange.services import audit, uploads
 from exchange.services.uploads import BodyReader, normalise_filename, session_upload_dir, upload_append
 from tests.exchange.conftest import OneC, Response, assert_answer
 from tests.exchange.test_filenames import UNSAFE_NAMES
@@ -247,6 +247,20 @@ def test_a_disk_that_fills_during_a_later_part_cuts_the_part_back(catalog: OneC,
     assert written_blocks == [uploads.BLOCK_SIZE]
     assert snapshot(catalog) == {"offers.xml": b"part-one;"}
     assert ExchangeFile.objects.get().size == len(b"part-one;")
+
+
+def test_a_later_part_refused_midway_leaves_the_audit_copy_with_the_accepted_parts(catalog: OneC, settings) -> None:
+    settings.EXCHANGE_MAX_FILE_SIZE = 3 * uploads.BLOCK_SIZE
+    catalog.post_file("offers.xml", b"part-one;")
+    body = SyntheticBody(5 * uploads.BLOCK_SIZE)  # chunked: refused at its third block
+
+    with pytest.raises(uploads.UploadError) as refused:
+        upload_append(session=session_of(catalog), name="offers.xml", body=BodyReader(body, None))
+
+    assert refused.value.reason == FILE_TOO_LARGE.format(name="offers.xml", limit=3 * uploads.BLOCK_SIZE)
+    assert snapshot(catalog) == {}
+    copies = list(audit.logs_dir().rglob("offers.xml*"))
+    assert [copy.read_bytes() for copy in copies] == [b"part-one;"]
 
 
 def test_a_short_body_is_an_interrupted_upload(catalog: OneC) -> None:
