@@ -323,15 +323,24 @@ EXCHANGE_MAX_FILE_SIZE = env_int(
     "EXCHANGE_MAX_FILE_SIZE", 2 * 1024**3, "Largest file one exchange may upload, in bytes."
 )
 EXCHANGE_MAX_SESSION_SIZE = env_int(
-    "EXCHANGE_MAX_SESSION_SIZE", 8 * 1024**3, "Largest total upload of one exchange session, in bytes."
+    "EXCHANGE_MAX_SESSION_SIZE",
+    8 * 1024**3,
+    "Largest total size of one exchange session's files, uploaded and unpacked, in bytes.",
 )
 EXCHANGE_MAX_UNZIPPED_SIZE = env_int(
     "EXCHANGE_MAX_UNZIPPED_SIZE", 8 * 1024**3, "Largest total unpacked size of an archive, in bytes."
 )
 EXCHANGE_MAX_ZIP_RATIO = env_int(
-    "EXCHANGE_MAX_ZIP_RATIO", 200, "Largest unpacked/packed size ratio of an archive entry."
+    "EXCHANGE_MAX_ZIP_RATIO",
+    200,
+    "Largest unpacked/packed size ratio of an archive entry, and of a session's archives together (beyond 1 MiB).",
 )
 EXCHANGE_MAX_ZIP_ENTRIES = env_int("EXCHANGE_MAX_ZIP_ENTRIES", 200_000, "Most entries an archive may hold.")
+EXCHANGE_MIN_FREE_BYTES = env_int(
+    "EXCHANGE_MIN_FREE_BYTES",
+    1024**3,
+    "Free disk space uploads and unpacking always leave, in bytes; 1C gets a failure instead.",
+)
 EXCHANGE_SESSION_IDLE_MINUTES = env_int(
     "EXCHANGE_SESSION_IDLE_MINUTES", 120, "An exchange session idle this long expires."
 )

@@ -45,6 +45,7 @@ class ExchangeSettings:
     max_unzipped_size: int
     max_zip_ratio: int
     max_zip_entries: int
+    min_free_bytes: int
     session_idle_minutes: int
     import_mode: ImportMode
     import_stale_minutes: int
@@ -125,6 +126,7 @@ def exchange_settings() -> ExchangeSettings:
         max_unzipped_size=int(settings.EXCHANGE_MAX_UNZIPPED_SIZE),
         max_zip_ratio=int(settings.EXCHANGE_MAX_ZIP_RATIO),
         max_zip_entries=int(settings.EXCHANGE_MAX_ZIP_ENTRIES),
+        min_free_bytes=int(settings.EXCHANGE_MIN_FREE_BYTES),
         session_idle_minutes=int(settings.EXCHANGE_SESSION_IDLE_MINUTES),
         import_mode=cast(ImportMode, import_mode),
         import_stale_minutes=int(settings.EXCHANGE_IMPORT_STALE_MINUTES),

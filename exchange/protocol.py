@@ -129,6 +129,11 @@ FILENAME_UNSAFE = "Недопустимое имя файла: {name}"
 FILE_TOO_LARGE = "Файл {name} больше допустимого размера ({limit} байт). Загрузка отменена."
 SESSION_TOO_LARGE = "Файлы обмена больше допустимого общего размера ({limit} байт). Загрузка файла {name} отменена."
 FILE_BUSY = "Файл {name} записывается другим запросом. Повторите обмен позже."
+# The name, or a folder on its way, is already taken by a file or folder of the other kind (a
+# file named like the images folder, a path through a file).
+FILENAME_CONFLICT = "Файл {name} не может быть записан: имя {conflict} уже занято папкой или файлом обмена."
+# Writing would leave less than EXCHANGE_MIN_FREE_BYTES on the server's disk.
+DISK_SPACE_LOW = "Недостаточно места на диске сервера для файла {name}. Загрузка отменена."
 # Bitrix CC_BSC1_ERROR_FILE_WRITE (the disk is full).
 FILE_WRITE_FAILED = "Ошибка записи в файл {name}."
 # Bitrix CC_BSC1_ERROR_HTTP_READ: the body ended before Content-Length bytes arrived.
@@ -147,6 +152,12 @@ ZIP_LINK_ENTRY = "Архив {name} содержит ссылку: {entry}"
 ZIP_TOO_MANY_ENTRIES = "Архив {name} содержит больше {limit} файлов."
 ZIP_TOO_LARGE = "Архив {name} распаковывается больше чем в {limit} байт."
 ZIP_RATIO_TOO_HIGH = "Архив {name}: файл {entry} сжат больше чем в {limit} раз."
+ZIP_ARCHIVE_RATIO_TOO_HIGH = "Архив {name} сжат больше чем в {limit} раз."
+ZIP_SESSION_TOO_LARGE = (
+    "Архив {name} не распакован: вместе с ним файлы обмена больше допустимого общего размера ({limit} байт)."
+)
+ZIP_NAME_CONFLICT = "Архив {name}: файл {entry} не может быть записан, имя {conflict} уже занято папкой или файлом."
+ZIP_DISK_SPACE_LOW = "Недостаточно места на диске сервера для распаковки архива {name}."
 
 # The order exchange (type=sale). A success 1C sends without a query before it, or a second one,
 # changes nothing and still answers success (1C has nothing to redo); the second line warns the

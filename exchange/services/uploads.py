@@ -22,11 +22,13 @@ import fcntl
 import hashlib
 import io
 import logging
+import lzma
 import os
 import re
 import shutil
 import socket
 import stat
+import struct
 import time
 import uuid
 import zipfile
@@ -44,19 +46,25 @@ from django.utils import timezone
 from exchange.conf import exchange_settings
 from exchange.models import ExchangeFile, ExchangeSession, ImportSession
 from exchange.protocol import (
+    DISK_SPACE_LOW,
     FILE_BUSY,
     FILE_TOO_LARGE,
     FILE_WRITE_FAILED,
+    FILENAME_CONFLICT,
     FILENAME_UNSAFE,
     SESSION_TOO_LARGE,
     UPLOAD_INTERRUPTED,
+    ZIP_ARCHIVE_RATIO_TOO_HIGH,
     ZIP_CORRUPT,
+    ZIP_DISK_SPACE_LOW,
     ZIP_DONE,
     ZIP_ENCRYPTED,
     ZIP_ERROR,
     ZIP_LINK_ENTRY,
+    ZIP_NAME_CONFLICT,
     ZIP_PROGRESS,
     ZIP_RATIO_TOO_HIGH,
+    ZIP_SESSION_TOO_LARGE,
     ZIP_TOO_LARGE,
     ZIP_TOO_MANY_ENTRIES,
     ZIP_UNSAFE_ENTRY,
@@ -82,9 +90,17 @@ DRAIN_LIMIT = 64 * 1024 * 1024
 # are recognised by content, not by extension (protocol.md §2.3).
 ZIP_MAGIC = b"PK\x03\x04"
 
-# Entries smaller than this are never refused for their compression ratio: a small file of
-# repeated text compresses a lot and cannot be a bomb.
-ZIP_RATIO_MIN_SIZE = 1024 * 1024
+# Bytes the archives of one session may unpack beyond EXCHANGE_MAX_ZIP_RATIO times their size:
+# a small file of repeated text compresses far more than 200 times (400 KB of "<a/>" 950 times)
+# and is no bomb, while CommerceML files 1C writes compress 9 to 28 times (tests/data/cml).
+# Shared by the whole session, not given per entry or per archive, so that many small entries or
+# many small archives cannot add up to gigabytes (2.26 MB once unpacked to 2.0 GB that way).
+ZIP_RATIO_ALLOWANCE = 1024 * 1024
+
+# Inodes unpacking always leaves free. Empty entries cost no bytes but one inode each: 200 000 of
+# them are a 20 MB archive, so a few such archives would run a disk out of inodes (16.7 M on the
+# 270 GB test machine) while its bytes stay free. Real exchanges make one file per image.
+MIN_FREE_INODES = 100_000
 
 # Names 1C never sends and that would be dangerous if the folder were ever served or executed:
 # scripts, server configuration, executables. Checked on every dot-separated part of the last
@@ -423,34 +439,85 @@ def _write_all(fd: int, data: bytes | memoryview) -> None:
 
 
 def _remove_upload(session: ExchangeSession, name: str, path: Path) -> None:
-    path.unlink(missing_ok=True)
+    with contextlib.suppress(IsADirectoryError, NotADirectoryError):  # the name was never ours
+        path.unlink(missing_ok=True)
     removed = ExchangeFile.objects.filter(session=session, name=name).values_list("size", flat=True).first()
     if removed is not None:
         ExchangeFile.objects.filter(session=session, name=name).delete()
         ExchangeSession.objects.filter(pk=session.pk).update(upload_size=F("upload_size") - removed)
 
 
+def _name_conflict(base: Path, name: str, *, is_dir: bool = False) -> str | None:
+    """The part of ``name`` (relative to ``base``) already taken by the other kind of entry:
+    a folder on the way that is a file, or the name itself when it is a folder (a file to be
+    written) or a file (a folder to be made). None when the name can be written."""
+    parts = name.split("/")
+    for depth in range(1, len(parts) + 1):
+        try:
+            mode = (base.joinpath(*parts[:depth])).stat().st_mode
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+        last = depth == len(parts)
+        if stat.S_ISDIR(mode) == (last and not is_dir) or not (stat.S_ISDIR(mode) or stat.S_ISREG(mode)):
+            return "/".join(parts[:depth])
+    return None
+
+
+def _free_bytes(folder: Path) -> int:
+    """Bytes the server's user may still write on the file system of ``folder``."""
+    return shutil.disk_usage(folder).free
+
+
+def _free_inodes(folder: Path) -> int | None:
+    """Files the server's user may still create there; None where the file system has no fixed
+    number (btrfs reports 0 inodes in all)."""
+    info = os.statvfs(folder)
+    return info.f_favail if info.f_files else None
+
+
 def upload_append(*, session: ExchangeSession, name: str, body: BodyReader) -> PartWritten:
     """Append one part of ``name`` (already normalised) from the request body.
 
     A part is all or nothing: if the body breaks off, nothing of it stays and earlier parts are
-    kept, so 1C can send it again. Crossing EXCHANGE_MAX_FILE_SIZE or EXCHANGE_MAX_SESSION_SIZE
-    removes the whole file, since it can no longer be completed; other files are not touched.
+    kept, so 1C can send it again. Crossing EXCHANGE_MAX_FILE_SIZE or EXCHANGE_MAX_SESSION_SIZE,
+    or a part that would leave less than EXCHANGE_MIN_FREE_BYTES on the disk, removes the whole
+    file, since it can no longer be completed; other files are not touched. A name that a folder
+    already has (or that runs through a file) is refused before anything is recorded, so that 1C
+    can retry the exchange with a good name.
     """
     from exchange.services import audit  # audit copies uploads; nothing else ties the two
 
     conf = exchange_settings()
     path = upload_path(session, name)
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+
+    def refuse_conflict(conflict: str) -> UploadError:
+        return UploadError(FILENAME_CONFLICT.format(name=shown_name(name), conflict=shown_name(conflict)))
+
+    conflict = _name_conflict(session_upload_dir(session), name)
+    if conflict is not None:
+        raise refuse_conflict(conflict)
+    try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):  # a file of that name appeared meanwhile
+        raise refuse_conflict(name) from None
     with file_lock(path, wait_seconds=conf.upload_lock_wait_seconds) as locked:
         if not locked:
             raise UploadError(FILE_BUSY.format(name=shown_name(name)))
         exchange_file, first_part = ExchangeFile.objects.get_or_create(session=session, name=name)
-        if first_part:
-            # A new upload starts a new file (a new inode, so an audit copy linked to an older
-            # file of that name stays as it was), even if one is there, say unpacked from an
-            # archive: 1C's appends only make sense on top of what this exchange sent.
-            path.unlink(missing_ok=True)
+        try:
+            if first_part:
+                # A new upload starts a new file (a new inode, so an audit copy linked to an
+                # older file of that name stays as it was), even if one is there, say unpacked
+                # from an archive: 1C's appends only make sense on top of what this exchange sent.
+                path.unlink(missing_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW, 0o600)
+        except OSError as exc:
+            # Only a race with another request gets here: the name was checked above.
+            if first_part:
+                _remove_upload(session, name, path)
+            if exc.errno in {errno.EISDIR, errno.ENOTDIR, errno.ELOOP, errno.EEXIST}:
+                raise refuse_conflict(name) from None
+            raise
         others = session.upload_size - exchange_file.size
 
         def refuse_if_too_large(size: int) -> None:
@@ -459,25 +526,33 @@ def upload_append(*, session: ExchangeSession, name: str, body: BodyReader) -> P
             if others + size > conf.max_session_size:
                 raise UploadError(SESSION_TOO_LARGE.format(name=shown_name(name), limit=conf.max_session_size))
 
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        def refuse_if_disk_low(incoming: int) -> None:
+            if _free_bytes(path.parent) - incoming < conf.min_free_bytes:
+                logger.error("disk space low: %s of session %s refused", name, session.pk)
+                raise UploadError(DISK_SPACE_LOW.format(name=shown_name(name)))
+
         try:
             start = end = os.fstat(fd).st_size
             head = b""
             try:
                 if body.length is not None:
                     refuse_if_too_large(start + body.length)
+                    refuse_if_disk_low(body.length)
                 while block := body.read_block():
                     if start == 0 and len(head) < len(ZIP_MAGIC):
                         head += bytes(block[: len(ZIP_MAGIC) - len(head)])
                     refuse_if_too_large(end + len(block))
+                    if body.length is None:  # a chunked body: its size is known only at its end
+                        refuse_if_disk_low(len(block))
                     _write_all(fd, block)
                     end += len(block)
                 if body.remaining:
                     raise UploadError(UPLOAD_INTERRUPTED)
             except UploadError as exc:
-                if exc.reason == UPLOAD_INTERRUPTED and not first_part:
-                    os.ftruncate(fd, start)  # the earlier parts stay; 1C sends this part again
-                else:
+                # Cut back even when the file goes: its audit copy may be the same inode, and
+                # keeps the parts that were accepted, not the refused one.
+                os.ftruncate(fd, start)
+                if exc.reason != UPLOAD_INTERRUPTED or first_part:  # else 1C sends this part again
                     _remove_upload(session, name, path)
                 raise
             except BaseException as exc:
@@ -521,6 +596,22 @@ class _Entry:
     is_dir: bool
 
 
+# What zipfile and its decompressors raise on damaged or unsupported archives (found by the
+# hypothesis test over archive shapes): an unknown "version needed" or compression method
+# (NotImplementedError), sizes and offsets past what seek accepts (OverflowError), a broken LZMA
+# stream (LZMAError, not an OSError), bad names (UnicodeDecodeError is a ValueError).
+_ARCHIVE_DAMAGED = (
+    zipfile.BadZipFile,
+    zlib.error,
+    lzma.LZMAError,
+    EOFError,
+    ValueError,
+    NotImplementedError,
+    OverflowError,
+    struct.error,
+)
+
+
 def _entry_raw_name(info: zipfile.ZipInfo) -> str:
     # Without the UTF-8 flag Python decodes names as cp437; archives made on Windows in Russia
     # use cp866 for such names (ASCII names, the usual case, are the same in every one of them).
@@ -534,7 +625,8 @@ def _entry_raw_name(info: zipfile.ZipInfo) -> str:
 
 
 def _archive_entries(archive: zipfile.ZipFile, archive_name: str) -> list[_Entry]:
-    """Every entry, checked before anything is written: names, links, count, sizes, ratio."""
+    """Every entry, checked before anything is written: names, links, count, total size, and
+    names that would have to be a file and a folder at once (``a`` next to ``a/b.xml``)."""
     conf = exchange_settings()
     infos = archive.infolist()
     shown = shown_name(archive_name)
@@ -562,12 +654,59 @@ def _archive_entries(archive: zipfile.ZipFile, archive_name: str) -> list[_Entry
             total += info.file_size
             if total > conf.max_unzipped_size:
                 raise ArchiveRefused(ZIP_TOO_LARGE.format(name=shown, limit=conf.max_unzipped_size))
-            if info.file_size > ZIP_RATIO_MIN_SIZE and info.file_size > max(info.compress_size, 1) * conf.max_zip_ratio:
-                raise ArchiveRefused(
-                    ZIP_RATIO_TOO_HIGH.format(name=shown, entry=shown_name(raw), limit=conf.max_zip_ratio)
-                )
         entries.append(_Entry(info=info, name=name, is_dir=is_dir))
+    files = {entry.name for entry in entries if not entry.is_dir}
+    for entry in entries:
+        parts = entry.name.split("/")
+        for depth in range(1, len(parts) + (1 if entry.is_dir else 0)):
+            folder = "/".join(parts[:depth])
+            if folder in files:
+                raise ArchiveRefused(
+                    ZIP_NAME_CONFLICT.format(name=shown, entry=shown_name(entry.name), conflict=shown_name(folder))
+                )
     return entries
+
+
+def _check_sizes(
+    entries: list[_Entry], archive_name: str, *, archive_size: int, session_room: int, ratio_allowance: int
+) -> None:
+    """Refuse an archive whose entries unpack too much: beyond EXCHANGE_MAX_ZIP_RATIO per entry
+    and for the whole archive (past what is left of the session's ZIP_RATIO_ALLOWANCE), or
+    beyond the room left under EXCHANGE_MAX_SESSION_SIZE."""
+    ratio = exchange_settings().max_zip_ratio
+    shown = shown_name(archive_name)
+    total = 0
+    for entry in entries:
+        if entry.is_dir:
+            continue
+        total += entry.info.file_size
+        # The central directory is the archive's own claim: an entry never really takes more
+        # than the whole archive.
+        packed = min(entry.info.compress_size, archive_size)
+        if entry.info.file_size > packed * ratio + ratio_allowance:
+            raise ArchiveRefused(ZIP_RATIO_TOO_HIGH.format(name=shown, entry=shown_name(entry.name), limit=ratio))
+    if total > archive_size * ratio + ratio_allowance:
+        raise ArchiveRefused(ZIP_ARCHIVE_RATIO_TOO_HIGH.format(name=shown, limit=ratio))
+    if total > session_room:
+        limit = exchange_settings().max_session_size
+        raise ArchiveRefused(ZIP_SESSION_TOO_LARGE.format(name=shown, limit=limit))
+
+
+def _archive_budget(session: ExchangeSession, archive_file: ExchangeFile) -> tuple[int, int]:
+    """What the archive may unpack: the bytes left under EXCHANGE_MAX_SESSION_SIZE (the
+    session's uploads and what its archives unpacked count) and what is left of the session's
+    ZIP_RATIO_ALLOWANCE after the other archives unpacked beyond the ratio."""
+    conf = exchange_settings()
+    others = (
+        ExchangeFile.objects.filter(session=session, is_archive=True, unpacked_size__gt=0)
+        .exclude(pk=archive_file.pk)
+        .values_list("size", "unpacked_size")
+    )
+    used = sum(max(0, unpacked - size * conf.max_zip_ratio) for size, unpacked in others)
+    upload_size = ExchangeSession.objects.values_list("upload_size", flat=True).get(pk=session.pk)
+    # upload_size already counts what earlier steps unpacked of this archive.
+    room = conf.max_session_size - (upload_size - archive_file.unpacked_size)
+    return room, max(0, ZIP_RATIO_ALLOWANCE - used)
 
 
 def _extract_entry(archive: zipfile.ZipFile, entry: _Entry, target: Path, budget: int) -> int:
@@ -581,12 +720,26 @@ def _extract_entry(archive: zipfile.ZipFile, entry: _Entry, target: Path, budget
     temporary = target.parent / f".unzip-{uuid.uuid4().hex}.part"
     written = 0
     try:
-        with archive.open(entry.info) as source, temporary.open("wb") as sink:
-            while block := source.read(BLOCK_SIZE):
-                written += len(block)
-                if written > budget:
-                    raise zipfile.BadZipFile("entry larger than declared")
-                sink.write(block)
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            try:
+                source = archive.open(entry.info)
+            except OSError as exc:  # a damaged offset: seeking before the file's start
+                raise zipfile.BadZipFile(f"unreadable entry: {exc}") from exc
+            with source:
+                while True:
+                    try:
+                        block = source.read(BLOCK_SIZE)
+                    except OSError as exc:  # bz2 reports a broken stream so; writing is below
+                        raise zipfile.BadZipFile(f"unreadable entry: {exc}") from exc
+                    if not block:
+                        break
+                    written += len(block)
+                    if written > budget:
+                        raise zipfile.BadZipFile("entry larger than declared")
+                    _write_all(fd, block)
+        finally:
+            os.close(fd)
         temporary.replace(target)
     except BaseException:
         temporary.unlink(missing_ok=True)
@@ -595,10 +748,16 @@ def _extract_entry(archive: zipfile.ZipFile, entry: _Entry, target: Path, budget
 
 
 def _unpack_archive(session: ExchangeSession, archive_file: ExchangeFile, deadline: float) -> bool:
-    """Unpack ``archive_file`` into the upload folder until done (True) or out of time (False)."""
+    """Unpack ``archive_file`` into the upload folder until done (True) or out of time (False).
+
+    What each step unpacks counts against the session's size at once. A refused archive takes
+    back everything unpacked from it, in this step and the earlier ones, files and the folders
+    they needed, so that a later upload or archive never trips over its remains.
+    """
     conf = exchange_settings()
     base = session_upload_dir(session)
     path = upload_path(session, archive_file.name)
+    shown = shown_name(archive_file.name)
     with file_lock(path, wait_seconds=0) as locked:
         if not locked:  # another request is unpacking it right now
             return False
@@ -607,46 +766,97 @@ def _unpack_archive(session: ExchangeSession, archive_file: ExchangeFile, deadli
             return True
         try:
             archive = zipfile.ZipFile(path)
-        except (zipfile.BadZipFile, zlib.error, EOFError, ValueError, OSError):
-            raise ArchiveRefused(ZIP_CORRUPT.format(name=shown_name(archive_file.name))) from None
+            archive_size = path.stat().st_size
+        except (*_ARCHIVE_DAMAGED, OSError):
+            raise ArchiveRefused(ZIP_CORRUPT.format(name=shown)) from None
         with archive:
-            entries = _archive_entries(archive, archive_file.name)
-            position, unpacked = archive_file.unpack_position, archive_file.unpacked_size
+            credited = archive_file.unpacked_size  # counted in the session's size by earlier steps
+            position, unpacked = archive_file.unpack_position, credited
+            entries: list[_Entry] = []
+
+            def abandon() -> None:
+                # The entry being written when it failed has no file yet, but maybe its folders.
+                _remove_unpacked(base, entries[:position], folders_of=entries[: position + 1])
+                with transaction.atomic():
+                    ExchangeFile.objects.filter(pk=archive_file.pk).update(unpack_position=0, unpacked_size=0)
+                    ExchangeSession.objects.filter(pk=session.pk).update(upload_size=F("upload_size") - credited)
+
             try:
+                entries = _archive_entries(archive, archive_file.name)
+                session_room, ratio_allowance = _archive_budget(session, archive_file)
+                _check_sizes(
+                    entries,
+                    archive_file.name,
+                    archive_size=archive_size,
+                    session_room=session_room,
+                    ratio_allowance=ratio_allowance,
+                )
                 while position < len(entries):
                     entry = entries[position]
                     target = base / entry.name
                     if not target.resolve().is_relative_to(base.resolve()):
+                        raise ArchiveRefused(ZIP_UNSAFE_ENTRY.format(name=shown, entry=shown_name(entry.name)))
+                    conflict = _name_conflict(base, entry.name, is_dir=entry.is_dir)
+                    if conflict is not None:  # with an uploaded file or folder of the session
                         raise ArchiveRefused(
-                            ZIP_UNSAFE_ENTRY.format(name=shown_name(archive_file.name), entry=shown_name(entry.name))
+                            ZIP_NAME_CONFLICT.format(
+                                name=shown, entry=shown_name(entry.name), conflict=shown_name(conflict)
+                            )
                         )
+                    free_inodes = _free_inodes(base)
+                    if free_inodes is not None and free_inodes < MIN_FREE_INODES:
+                        logger.error("inodes low: archive %s of session %s refused", shown, session.pk)
+                        raise ArchiveRefused(ZIP_DISK_SPACE_LOW.format(name=shown))
                     if entry.is_dir:
                         target.mkdir(mode=0o700, parents=True, exist_ok=True)
                     else:
+                        if _free_bytes(base) - entry.info.file_size < conf.min_free_bytes:
+                            logger.error("disk space low: archive %s of session %s refused", shown, session.pk)
+                            raise ArchiveRefused(ZIP_DISK_SPACE_LOW.format(name=shown))
                         unpacked += _extract_entry(archive, entry, target, conf.max_unzipped_size - unpacked)
                     position += 1
                     if time.monotonic() >= deadline and position < len(entries):
                         break
-            except (zipfile.BadZipFile, zlib.error, EOFError, ValueError, NotImplementedError) as exc:
+            except _ARCHIVE_DAMAGED as exc:
                 logger.warning("archive %s of session %s is corrupt: %s", archive_file.name, session.pk, exc)
-                _remove_unpacked(base, entries[: position + 1])
-                ExchangeFile.objects.filter(pk=archive_file.pk).update(unpack_position=0, unpacked_size=0)
-                raise ArchiveRefused(ZIP_CORRUPT.format(name=shown_name(archive_file.name))) from None
+                abandon()
+                raise ArchiveRefused(ZIP_CORRUPT.format(name=shown)) from None
             except ArchiveRefused:
-                _remove_unpacked(base, entries[:position])
-                ExchangeFile.objects.filter(pk=archive_file.pk).update(unpack_position=0, unpacked_size=0)
+                abandon()
+                raise
+            except OSError as exc:
+                abandon()
+                if is_disk_full(exc):
+                    logger.error("disk full while unpacking %s of session %s", shown, session.pk)
+                    raise ArchiveRefused(ZIP_DISK_SPACE_LOW.format(name=shown)) from exc
+                if exc.errno in {errno.EISDIR, errno.ENOTDIR, errno.EEXIST}:  # raced with an upload
+                    entry_name = shown_name(entries[position].name if position < len(entries) else "")
+                    raise ArchiveRefused(
+                        ZIP_NAME_CONFLICT.format(name=shown, entry=entry_name, conflict=entry_name)
+                    ) from None
                 raise
         done = position >= len(entries)
-        ExchangeFile.objects.filter(pk=archive_file.pk).update(
-            unpack_position=position, unpacked_size=unpacked, unpacked_at=timezone.now() if done else None
-        )
+        with transaction.atomic():
+            ExchangeFile.objects.filter(pk=archive_file.pk).update(
+                unpack_position=position, unpacked_size=unpacked, unpacked_at=timezone.now() if done else None
+            )
+            ExchangeSession.objects.filter(pk=session.pk).update(upload_size=F("upload_size") + (unpacked - credited))
         return done
 
 
-def _remove_unpacked(base: Path, entries: list[_Entry]) -> None:
+def _remove_unpacked(base: Path, entries: list[_Entry], *, folders_of: list[_Entry]) -> None:
+    """Remove the files of ``entries``, then the folders ``folders_of`` needed, once empty."""
+    folders: set[Path] = set()
+    for entry in folders_of:
+        parts = entry.name.split("/")
+        folders.update(base.joinpath(*parts[:depth]) for depth in range(1, len(parts) + (1 if entry.is_dir else 0)))
     for entry in entries:
         if not entry.is_dir:
-            (base / entry.name).unlink(missing_ok=True)
+            with contextlib.suppress(IsADirectoryError, NotADirectoryError):
+                (base / entry.name).unlink(missing_ok=True)
+    for folder in sorted(folders, key=lambda folder: len(folder.parts), reverse=True):
+        with contextlib.suppress(OSError):  # not empty: something else of the session is in it
+            folder.rmdir()
 
 
 def archives_unpack_step(*, session: ExchangeSession) -> Answer | None:

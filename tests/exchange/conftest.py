@@ -4,7 +4,8 @@ test client (the real-process client is the emulator, in tests/e2e)."""
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -161,3 +162,21 @@ def assert_answer(response: Response, *lines: str) -> None:
     assert response.status_code == 200
     assert response.content_type == "text/plain; charset=utf-8"
     assert response.text == "\n".join(lines) + "\n", response.text
+
+
+@pytest.fixture
+def small_disk(monkeypatch: pytest.MonkeyPatch, settings: Any) -> Callable[[int], None]:
+    """``small_disk(free)``: from now on the exchange folder sits on a disk with ``free`` bytes
+    left, and every byte then written under EXCHANGE_DATA_DIR takes from them (what the upload
+    guards see as free space)."""
+    from exchange.services import uploads
+
+    def used() -> int:
+        data_dir = Path(settings.EXCHANGE_DATA_DIR)
+        return sum(p.lstat().st_size for p in data_dir.rglob("*") if p.is_file())
+
+    def install(free: int) -> None:
+        capacity = used() + free
+        monkeypatch.setattr(uploads, "_free_bytes", lambda folder: capacity - used())
+
+    return install
