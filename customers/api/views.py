@@ -12,13 +12,14 @@ from rest_framework.views import APIView
 
 from customers.api.serializers import (
     CustomerSerializer,
+    ProfileUpdateSerializer,
     RegisteredSerializer,
     RegisterSerializer,
     TokenRequestSerializer,
     TokenSerializer,
 )
 from customers.models import User
-from customers.services import customer_register, customer_token_get, customer_token_obtain
+from customers.services import customer_register, customer_token_get, customer_token_obtain, customer_update
 
 
 class CredentialsThrottle(AnonRateThrottle):
@@ -65,3 +66,12 @@ class MeView(APIView):
         """The logged-in customer's profile, including the role that sets their prices."""
         assert isinstance(request.user, User)  # IsAuthenticated
         return Response(CustomerSerializer(request.user).data)
+
+    @extend_schema(request=ProfileUpdateSerializer, responses={200: CustomerSerializer})
+    def patch(self, request: Request) -> Response:
+        """Change any part of the profile; the role and the 1C fields are not the customer's to change."""
+        assert isinstance(request.user, User)  # IsAuthenticated
+        data = ProfileUpdateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        customer = customer_update(customer=request.user, **data.validated_data)
+        return Response(CustomerSerializer(customer).data)

@@ -1,0 +1,213 @@
+"""1C -> site: counterparties from 1C's HTTP service and from Контрагенты files become customers.
+
+Matching, in this order, and never creating a second customer for one counterparty:
+1. the 1C Ид (``onec_id``);
+2. ИНН + КПП (a customer not yet linked to another Ид);
+3. email;
+4. phone (E.164).
+A counterparty matched by 2-4 is linked to the customer (its Ид stored). A counterparty that
+matches nobody becomes a new customer with ``created_in_1c=True``; it needs an email (the
+site's login), so one without any is skipped and reported.
+
+Conflicts (each one logged on the CustomerSyncLog row and in the log):
+* company data (type, name, ИНН, КПП) and the price tier: 1C wins;
+* contact fields (names, email, phone, address) the customer changed on the site after 1C last
+  accepted the customer (CustomerSyncState.unsynced_fields): the site wins, and the pending export
+  sends the site's value to 1C;
+* an email 1C sends that belongs to another customer is not applied.
+An empty value from 1C never erases a value on the site.
+
+The price tier: the counterparty's price type (``price_type_id``, or the Контрагент requisite
+named by ONEC_PRICE_TYPE_REQUISITE) sets the customer's role through the price type's role
+mapping (catalog.PriceType.customer_role), so the API prices the customer at once.
+
+A customer created here has no usable password: they cannot log in until they set one through
+the link of the password-setup email, sent by a Celery task after the import commits.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from dataclasses import dataclass, field
+
+from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from catalog.models import PriceType
+from customers.models import SyncStatus, User
+from exchange.counterparties.mapper import COMPANY_FIELDS, CONTACT_FIELDS, CustomerData
+from exchange.counterparties.models import CustomerSyncLog, CustomerSyncState, SyncDirection, SyncOutcome
+
+logger = logging.getLogger(__name__)
+
+NO_ID = "нет Ид контрагента"
+NO_EMAIL = "нет email: покупатель входит на сайт по email, создать его нельзя"
+DELETED = "помечен на удаление в 1С"
+EMAIL_OWNED = "email {email} принадлежит другому покупателю ({other}): не изменён"
+SITE_WINS = "{field}: оставлено значение сайта {site!r}, 1С прислала {onec!r} (изменено на сайте после выгрузки)"
+ONEC_WINS = "{field}: принято значение 1С {onec!r} вместо {site!r}, изменённого на сайте"
+PRICE_TYPE_UNKNOWN = "тип цен {id} не найден или не сопоставлен роли: роль не изменена"
+SEVERAL_MATCH = "по {by} подходят несколько покупателей, выбран первый ({email})"
+
+
+@dataclass
+class ApplyResult:
+    outcome: str  # SyncOutcome value
+    customer: User | None
+    matched_by: str = ""
+    conflicts: list[str] = field(default_factory=list)
+    error: str = ""
+
+
+def _first(queryset: QuerySet[User], by: str, conflicts: list[str]) -> User | None:
+    found = list(queryset.select_for_update().order_by("pk")[:2])
+    if len(found) > 1:
+        conflicts.append(SEVERAL_MATCH.format(by=by, email=found[0].email))
+    return found[0] if found else None
+
+
+def customer_match(data: CustomerData, conflicts: list[str]) -> tuple[User | None, str]:
+    """The customer this counterparty is (locked for update), and by what it was found."""
+    customer = User.objects.select_for_update().filter(onec_id=data.onec_id).first()
+    if customer is not None:
+        return customer, "onec_id"
+    unlinked = User.objects.filter(onec_id__isnull=True)
+    if data.inn:
+        customer = _first(unlinked.filter(inn=data.inn, kpp=data.kpp), "ИНН и КПП", conflicts)
+        if customer is not None:
+            return customer, "inn_kpp"
+    if data.email:
+        customer = _first(unlinked.filter(email__iexact=data.email), "email", conflicts)
+        if customer is not None:
+            return customer, "email"
+    if data.phone:
+        customer = _first(unlinked.filter(phone=data.phone), "телефон", conflicts)
+        if customer is not None:
+            return customer, "phone"
+    return None, ""
+
+
+def _role_for(price_type_id: str | None, conflicts: list[str]) -> str | None:
+    if not price_type_id:
+        return None
+    role = PriceType.objects.filter(onec_id=price_type_id).values_list("customer_role", flat=True).first()
+    if not role:
+        conflicts.append(PRICE_TYPE_UNKNOWN.format(id=price_type_id))
+        return None
+    return role
+
+
+def _create(data: CustomerData, role: str | None, now: dt.datetime) -> User:
+    customer = User(
+        email=data.email,
+        onec_id=data.onec_id,
+        created_in_1c=True,
+        needs_1c_export=False,
+        sync_status=SyncStatus.SYNCED,
+        last_sync_at=now,
+        **{name: data.value(name) for name in (*CONTACT_FIELDS, *COMPANY_FIELDS) if name != "email"},
+    )
+    if role:
+        customer.role = role
+    for name, value in data.extra.items():
+        if hasattr(customer, name):
+            setattr(customer, name, value)
+    customer.set_unusable_password()  # logs in only after setting a password (module docstring)
+    customer.save()
+    return customer
+
+
+def _update(customer: User, data: CustomerData, role: str | None, conflicts: list[str]) -> list[str]:
+    state = CustomerSyncState.objects.filter(pk=customer.pk).first()
+    edited_on_site = set(state.unsynced_fields) if state is not None and customer.needs_1c_export else set()
+    changed = []
+    for name in COMPANY_FIELDS:
+        onec_value, site_value = data.value(name), getattr(customer, name)
+        if (name != "customer_type" and not onec_value) or onec_value == site_value:
+            continue
+        if name in edited_on_site:
+            conflicts.append(ONEC_WINS.format(field=name, onec=onec_value, site=site_value))
+        setattr(customer, name, onec_value)
+        changed.append(name)
+    for name in CONTACT_FIELDS:
+        onec_value, site_value = data.value(name), getattr(customer, name)
+        if not onec_value or onec_value == site_value:
+            continue
+        if name in edited_on_site:
+            conflicts.append(SITE_WINS.format(field=name, site=site_value, onec=onec_value))
+            continue
+        if name == "email":
+            owner = User.objects.filter(email__iexact=onec_value).exclude(pk=customer.pk).first()
+            if owner is not None:
+                conflicts.append(EMAIL_OWNED.format(email=onec_value, other=owner.pk))
+                continue
+        setattr(customer, name, onec_value)
+        changed.append(name)
+    if role and role != customer.role:
+        customer.role = role
+        changed.append("role")
+    for name, value in data.extra.items():
+        if hasattr(customer, name) and str(getattr(customer, name)) != value:
+            setattr(customer, name, value)
+            changed.append(name)
+    if customer.onec_id is None:
+        customer.onec_id = data.onec_id
+        changed.append("onec_id")
+    return changed
+
+
+def counterparty_apply(*, data: CustomerData, source: str) -> ApplyResult:
+    """Create or update the customer for one counterparty from 1C and log the operation."""
+    started = time.monotonic()
+    result = _apply(data)
+    if result.conflicts:
+        logger.info("counterparty %s (%s): %s", data.onec_id, source, "; ".join(result.conflicts))
+    CustomerSyncLog.objects.create(
+        direction=SyncDirection.IMPORT,
+        customer=result.customer,
+        onec_id=data.onec_id[:255],
+        outcome=result.outcome,
+        error=result.error,
+        conflicts=[*data.notes, *result.conflicts],
+        source=source,
+        duration_ms=round((time.monotonic() - started) * 1000),
+    )
+    return result
+
+
+def _apply(data: CustomerData, *, again: bool = True) -> ApplyResult:
+    if not data.onec_id:
+        return ApplyResult(SyncOutcome.SKIPPED, None, error=NO_ID)
+    if data.deleted:
+        return ApplyResult(SyncOutcome.SKIPPED, None, error=DELETED)
+    conflicts: list[str] = []
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            customer, matched_by = customer_match(data, conflicts)
+            role = _role_for(data.price_type_id, conflicts)
+            if customer is None:
+                if not data.email:
+                    return ApplyResult(SyncOutcome.SKIPPED, None, conflicts=conflicts, error=NO_EMAIL)
+                customer = _create(data, role, now)
+                pk = customer.pk
+                from customers.tasks import send_password_setup_email
+
+                transaction.on_commit(lambda: send_password_setup_email.delay(pk))
+                return ApplyResult(SyncOutcome.CREATED, customer, "", conflicts)
+            changed = _update(customer, data, role, conflicts)
+            customer.last_sync_at = now
+            if not customer.needs_1c_export:
+                customer.sync_status = SyncStatus.SYNCED
+            customer.save(update_fields=[*changed, "last_sync_at", "sync_status", "updated_at"])
+            outcome = SyncOutcome.UPDATED if changed else SyncOutcome.UNCHANGED
+            return ApplyResult(outcome, customer, matched_by, conflicts)
+    except IntegrityError:
+        # Someone created or linked the same counterparty (or took its email) at this moment:
+        # matching again finds it.
+        if again:
+            return _apply(data, again=False)
+        return ApplyResult(SyncOutcome.SKIPPED, None, conflicts=conflicts, error="конфликт уникальности при записи")

@@ -1,0 +1,136 @@
+"""Whole-population runs of the sync: the full export and the import from 1C's HTTP service, in
+chunks, resumable. Used by ``manage.py sync_customers_with_1c`` and the scheduled import.
+
+A run is a CustomerSyncRun row whose ``cursor`` moves after each chunk (export: the last customer
+id done; import: the next offset). A run stopped between chunks is ``interrupted``; the next run of
+the same direction continues from its cursor with the same ``since``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from customers.models import User
+from exchange.conf import CustomerSyncSettings, customer_sync_settings
+from exchange.counterparties.client import CustomersServiceClient, ImportPageError
+from exchange.counterparties.export import customer_export_attempt, customer_export_enqueue, customer_mark_for_export
+from exchange.counterparties.importer import counterparty_apply
+from exchange.counterparties.mapper import CustomerDataMapper
+from exchange.counterparties.models import CustomerSyncRun, SyncDirection
+
+Run = CustomerSyncRun
+
+
+@dataclass
+class ChunkReport:
+    processed: int
+    outcomes: dict[str, int] = field(default_factory=dict)
+
+    def count(self, outcome: str) -> None:
+        self.outcomes[outcome] = self.outcomes.get(outcome, 0) + 1
+
+
+def run_start(*, direction: str, source: str, since: dt.datetime | None, resume: bool = True) -> tuple[Run, bool]:
+    """The interrupted run of ``direction`` to continue (``resumed`` True), else a new one."""
+    if resume:
+        previous = Run.objects.filter(
+            direction=direction, status__in=(Run.Status.INTERRUPTED, Run.Status.RUNNING)
+        ).first()
+        if previous is not None and (since is None or previous.since == since):
+            previous.status = Run.Status.RUNNING
+            previous.save(update_fields=["status"])
+            return previous, True
+    Run.objects.filter(direction=direction, status__in=(Run.Status.INTERRUPTED, Run.Status.RUNNING)).update(
+        status=Run.Status.FAILED, error="заменён новым запуском", finished_at=timezone.now()
+    )
+    return Run.objects.create(direction=direction, source=source, since=since), False
+
+
+def run_finish(run: Run, status: str, error: str = "") -> None:
+    run.status = status
+    run.error = error
+    run.finished_at = timezone.now() if status != Run.Status.INTERRUPTED else None
+    run.save(update_fields=["status", "error", "finished_at"])
+
+
+def last_import_since() -> dt.datetime | None:
+    """Where the next scheduled import starts: when the last finished import started."""
+    last = Run.objects.filter(direction=SyncDirection.IMPORT, status=Run.Status.DONE).order_by("-started_at").first()
+    return last.started_at if last is not None else None
+
+
+# --- export -------------------------------------------------------------------------------------
+def customers_to_export(*, since: dt.datetime | None) -> QuerySet[User]:
+    """What a full export sends: customers marked for export (failed ones too) and customers the
+    site has never sent (registered before the sync was set up); never staff."""
+    queryset = User.objects.filter(is_staff=False).filter(
+        Q(needs_1c_export=True) | Q(onec_id__isnull=True, created_in_1c=False)
+    )
+    if since is not None:
+        queryset = queryset.filter(updated_at__gte=since)
+    return queryset.order_by("pk")
+
+
+def export_chunk(*, ids: list[int], conf: CustomerSyncSettings | None = None) -> ChunkReport:
+    """Export these customers now, one attempt each; retries go to the worker with backoff."""
+    conf = conf or customer_sync_settings()
+    report = ChunkReport(processed=len(ids))
+    for customer in User.objects.filter(pk__in=ids).order_by("pk"):
+        # A fresh round of attempts (failed customers included), marked like a registration.
+        customer_mark_for_export(customer=customer, created=True)
+        result = customer_export_attempt(customer_id=customer.pk, conf=conf)
+        report.count(result.outcome)
+        if result.retry_in is not None:
+            customer_export_enqueue(customer_id=customer.pk, new=result.new, countdown=result.retry_in)
+    return report
+
+
+# --- import -------------------------------------------------------------------------------------
+def import_page(
+    *, client: CustomersServiceClient, since: dt.datetime | None, offset: int, limit: int, source: str
+) -> tuple[ChunkReport, bool]:
+    """Fetch one page from 1C and apply it; (report, has_more). Raises ImportPageError."""
+    page = client.fetch_page(changed_since=since, offset=offset, limit=limit)
+    mapper = CustomerDataMapper(client.conf)
+    report = ChunkReport(processed=len(page.customers))
+    for item in page.customers:
+        result = counterparty_apply(data=mapper.map_1c_to_platform(item), source=source)
+        report.count(result.outcome)
+    return report, page.has_more and bool(page.customers)
+
+
+def import_run(
+    *,
+    run: Run,
+    limit: int,
+    should_stop: Callable[[], bool] = lambda: False,
+    on_chunk: Callable[[Run, ChunkReport], None] = lambda run, report: None,
+    conf: CustomerSyncSettings | None = None,
+) -> Run:
+    """Page through 1C's customers from ``run.cursor``; stops between pages when asked."""
+    conf = conf or customer_sync_settings()
+    with CustomersServiceClient(conf) as client:
+        while True:
+            try:
+                report, has_more = import_page(
+                    client=client, since=run.since, offset=int(run.cursor), limit=limit, source=run.source
+                )
+            except ImportPageError as exc:
+                # Kept resumable: the next run continues at this page.
+                run_finish(run, Run.Status.INTERRUPTED, error=exc.reason)
+                raise
+            run.cursor += report.processed
+            run.processed += report.processed
+            run.save(update_fields=["cursor", "processed"])
+            on_chunk(run, report)
+            if not has_more:
+                run_finish(run, Run.Status.DONE)
+                return run
+            if should_stop():
+                run_finish(run, Run.Status.INTERRUPTED)
+                return run
