@@ -153,7 +153,9 @@ def test_a_role_change_by_a_manager_does_not_mark(admin_client: object) -> None:
 def test_profile_edit_with_a_wrong_inn_is_refused_and_changes_nothing(api: APIClient | None = None) -> None:
     customer = UserFactory(company=True, sync_status=SyncStatus.SYNCED)
 
-    response = logged_in(customer).patch("/api/customers/me/", {"inn": "7707083894", "phone": "+79120001122"}, format="json")
+    response = logged_in(customer).patch(
+        "/api/customers/me/", {"inn": "7707083894", "phone": "+79120001122"}, format="json"
+    )
 
     assert response.status_code == 400
     assert "inn" in response.json()
