@@ -30,6 +30,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.db import IntegrityError, transaction
@@ -37,8 +38,9 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from catalog.models import PriceType
+from commerceml.records import Counterparty
 from customers.models import SyncStatus, User
-from exchange.counterparties.mapper import COMPANY_FIELDS, CONTACT_FIELDS, CustomerData
+from exchange.counterparties.mapper import COMPANY_FIELDS, CONTACT_FIELDS, CustomerData, CustomerDataMapper
 from exchange.counterparties.models import CustomerSyncLog, CustomerSyncState, SyncDirection, SyncOutcome
 
 logger = logging.getLogger(__name__)
@@ -211,3 +213,14 @@ def _apply(data: CustomerData, *, again: bool = True) -> ApplyResult:
         if again:
             return _apply(data, again=False)
         return ApplyResult(SyncOutcome.SKIPPED, None, conflicts=conflicts, error="конфликт уникальности при записи")
+
+
+def counterparties_import(*, records: Iterable[Counterparty], source: str) -> dict[str, int]:
+    """Apply Контрагент records (a Контрагенты file, the counterparties of order documents 1C
+    sends back); totals per outcome."""
+    mapper = CustomerDataMapper()
+    totals: dict[str, int] = {}
+    for record in records:
+        result = counterparty_apply(data=mapper.map_1c_to_platform(record), source=source)
+        totals[result.outcome] = totals.get(result.outcome, 0) + 1
+    return totals
