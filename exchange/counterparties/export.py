@@ -92,12 +92,15 @@ def customer_export_enqueue(*, customer_id: int, new: bool, countdown: float | N
         logger.warning("could not queue the export of customer %s; the requeue task will", customer_id, exc_info=True)
 
 
-def customer_mark_for_export(*, customer: User, fields: Iterable[str] = (), created: bool = False) -> bool:
+def customer_mark_for_export(
+    *, customer: User, fields: Iterable[str] = (), created: bool = False, enqueue: bool = True
+) -> bool:
     """Mark the customer for export (inside the caller's transaction) when the change matters to 1C
-    and queue the task after commit; return whether it was marked."""
+    and queue the task after commit (unless the caller exports it itself); return whether it was
+    marked. Staff accounts are not customers and are never exported."""
     conf = customer_sync_settings()
     changed = set(fields) & conf.sync_fields
-    if customer.created_in_1c and created:
+    if (customer.created_in_1c and created) or customer.is_staff:
         return False
     if not created and not changed:
         return False
@@ -113,7 +116,7 @@ def customer_mark_for_export(*, customer: User, fields: Iterable[str] = (), crea
         state.save()
         User.objects.filter(pk=customer.pk).update(needs_1c_export=True, sync_status=SyncStatus.PENDING)
     customer.needs_1c_export, customer.sync_status = True, SyncStatus.PENDING
-    if conf.enabled:
+    if conf.enabled and enqueue:
         is_new = not customer.onec_id
         pk = customer.pk
         transaction.on_commit(lambda: customer_export_enqueue(customer_id=pk, new=is_new))

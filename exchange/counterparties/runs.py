@@ -82,7 +82,7 @@ def export_chunk(*, ids: list[int], conf: CustomerSyncSettings | None = None) ->
     report = ChunkReport(processed=len(ids))
     for customer in User.objects.filter(pk__in=ids).order_by("pk"):
         # A fresh round of attempts (failed customers included), marked like a registration.
-        customer_mark_for_export(customer=customer, created=True)
+        customer_mark_for_export(customer=customer, created=True, enqueue=False)
         result = customer_export_attempt(customer_id=customer.pk, conf=conf)
         report.count(result.outcome)
         if result.retry_in is not None:
