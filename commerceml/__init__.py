@@ -8,7 +8,8 @@
 
 Modules: ``records`` (dataclasses), ``reader`` (``iter_records``), ``detect`` (file kinds and
 import order), ``ids`` (the ``product#variant`` convention), ``values`` (numbers, booleans),
-``versions`` (schema differences), ``errors``.
+``versions`` (schema differences), ``errors``, and ``writer`` (``open_writer``,
+``write_counterparty``: documents and counterparties the site sends 1C, streamed).
 """
 
 from commerceml._parsing import DEFAULT_LIMITS, ReaderLimits

@@ -33,10 +33,17 @@ class ReaderLimits:
 
     ``max_depth``: 1C nests at most ~10 levels (a deep group tree adds 2 per level).
     ``max_text_length``: characters in one text value the reader copies into a record.
+    ``max_record_elements``: elements inside one record (a Товар, Предложение, Документ, ...,
+    all levels counted). The reader holds one record's subtree while it is open, ~230 bytes an
+    element; a real product has tens to a few thousand, an order with 5,000 lines ~100,000. One
+    seen product had 1.6 million requisites (1.1 GB, issue 11 item 5): beyond the limit the rest
+    of the record is discarded as it is parsed and the record becomes an element error, so
+    memory stays under ~50 MB whatever the file, and the rest of the file is still read.
     """
 
     max_depth: int = 64
     max_text_length: int = 4 * 1024 * 1024
+    max_record_elements: int = 200_000
 
 
 DEFAULT_LIMITS = ReaderLimits()

@@ -1,4 +1,4 @@
-"""Parsing of CommerceML scalar values: numbers and booleans.
+"""Parsing of CommerceML scalar values: numbers, booleans, dates and times.
 
 1C writes numbers with a dot in prices (``657.8``) but with a comma in property values (``1,4``),
 and presentations use spaces as thousands separators (``10 500``) (protocol.md §4.13); all of
@@ -9,7 +9,7 @@ reader adds file, line and Ид.
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
 
 from commerceml.errors import CommerceMLValueError
@@ -56,6 +56,63 @@ def parse_bool(text: str | None, *, default: bool = False) -> bool:
     if value is None:
         raise CommerceMLValueError(f"not a boolean (true/false): {_preview(text)}")
     return value
+
+
+# 2015-06-29, 2015-06-29T15:39:10, 2021-02-12T9:03:19 (Bitrix: hour without a leading zero),
+# 2007-10-30 15:19:27, 2024-01-08T15:47:02.082+03:00 (protocol.md §5.1, §5.6, §5.7).
+_ISO_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ].*)?").fullmatch
+# 11.02.2021 and 11.02.2021 18:45:21 (Bitrix 2021 requisites, protocol.md §5.6).
+_DOTTED_DATE = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})(?:[T ].*)?").fullmatch
+_TIME = re.compile(r"(?:.*[T ])?(\d{1,2}):(\d{2})(?::(\d{2}))?(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})?").fullmatch
+
+
+def parse_date(text: str | None) -> date | None:
+    """``2015-06-29``, ``2015-06-29T15:39:10``, ``11.02.2021`` -> a date; garbage raises.
+
+    An absent or empty value, the bare separator ``T`` 1C writes for an empty date-time
+    (protocol.md §4.14) and 1C's empty date ``0001-01-01`` give None.
+    """
+    stripped = _empty_date_time(text)
+    if stripped is None:
+        return None
+    match = _ISO_DATE(stripped)
+    if match is not None:
+        year, month, day = match.groups()
+    else:
+        match = _DOTTED_DATE(stripped)
+        if match is None:
+            raise CommerceMLValueError(f"not a date: {_preview(text)}")
+        day, month, year = match.groups()
+    if year == "0001":
+        return None
+    try:
+        return date(int(year), int(month), int(day))
+    except ValueError:
+        raise CommerceMLValueError(f"not a date: {_preview(text)}") from None
+
+
+def parse_time(text: str | None) -> time | None:
+    """``15:39:10``, ``9:03:19``, ``2015-06-29T15:39:10`` -> a time; empty or ``T`` -> None."""
+    stripped = _empty_date_time(text)
+    if stripped is None:
+        return None
+    match = _TIME(stripped)
+    if match is None:
+        raise CommerceMLValueError(f"not a time: {_preview(text)}")
+    hour, minute, second = match.groups()
+    try:
+        return time(int(hour), int(minute), int(second or 0))
+    except ValueError:
+        raise CommerceMLValueError(f"not a time: {_preview(text)}") from None
+
+
+def _empty_date_time(text: str | None) -> str | None:
+    if text is None:
+        return None
+    stripped = text.strip()
+    if not stripped or stripped == "T":
+        return None
+    return stripped
 
 
 def _preview(text: str | None, limit: int = 60) -> str:

@@ -21,8 +21,10 @@ CATALOG_SECTIONS: dict[str, Section] = {
     "ПакетПредложений": Section.OFFERS,
     "ИзмененияПакетаПредложений": Section.OFFER_CHANGES,
 }
-# Root children that are CommerceML but not catalog data (orders, contragents): recognised by
-# detection, skipped (and cleared) by the catalog reader.
+# Root children that are CommerceML but not catalog data: orders (Документ at the root in 2.x,
+# wrapped in Контейнер in 3.1, protocol.md §5.6) and the 3.1 contragents file (Контрагенты,
+# §5.8). Detection files them as FileKind.DOCUMENTS / CONTRAGENTS; the reader's section table
+# (commerceml.reader.SECTIONS) reads them.
 OTHER_SECTIONS = frozenset({"Документ", "Контейнер", "Контрагенты"})
 
 # Children of a section that form its header; the first other child starts its content.
@@ -115,3 +117,47 @@ def base_unit(
     if code is None and name is None and full_name is None and intl_abbr is None:
         return None
     return ProductUnit(code=code, name=name, full_name=full_name, intl_abbr=intl_abbr)
+
+
+# --- What the site writes (commerceml.writer) ------------------------------------------------
+
+# The namespace of a document the site writes, by major version. 2.07–2.10 declare the official
+# target namespace of XSD 2.08/2.10; 2.03–2.05 documents (and every Bitrix order export) have
+# none; 3.1 uses commerceml_3 (protocol.md §5.1).
+WRITE_NAMESPACE_3 = "urn:1C.ru:commerceml_3"
+WRITE_NAMESPACE_2 = "urn:1C.ru:commerceml_2"
+FIRST_NAMESPACED_2X = (2, 7)
+
+
+def _version_tuple(schema_version: str) -> tuple[int, int]:
+    head, _, tail = schema_version.strip().partition(".")
+    try:
+        return int(head), int(tail or 0)
+    except ValueError:
+        return 2, 10
+
+
+def write_namespace(schema_version: str) -> str | None:
+    major, minor = _version_tuple(schema_version)
+    if major >= 3:
+        return WRITE_NAMESPACE_3
+    return WRITE_NAMESPACE_2 if (major, minor) >= FIRST_NAMESPACED_2X else None
+
+
+def orders_in_containers(schema_version: str) -> bool:
+    """3.1: each order is wrapped in ``Контейнер`` — 1C-Bitrix modules from 6.5 see nothing
+    otherwise (protocol.md §3.2, PR-MAVSAN); 2.x documents are bare root children (XSD)."""
+    return _version_tuple(schema_version)[0] >= 3
+
+
+def line_unit_as_block(schema_version: str) -> bool:
+    """How a document line names its unit.
+
+    2.x (XSD 2.05–2.10 alike): ``<БазоваяЕдиница Код="796" НаименованиеПолное="Штука"
+    МеждународноеСокращение="PCE">шт</БазоваяЕдиница>`` — required by the XSD, which allows no
+    other unit element in a document line. 3.1: ``<Единица><Ид/><НаименованиеКраткое/><Код/>
+    <НаименованиеПолное/></Единица><Коэффициент>1</Коэффициент>``, as 1C's module writes order
+    documents (ArgentCrusade documents-example.xml) and as Bitrix's newer exporter writes them for
+    schemas after 2.05 (protocol.md §5.6, §5.7).
+    """
+    return _version_tuple(schema_version)[0] >= 3

@@ -190,6 +190,24 @@ SHOP_CURRENCY = env_str("SHOP_CURRENCY", "RUB", "Currency of orders when a price
 SHOP_ORDER_NUMBER_PREFIX = env_str(
     "SHOP_ORDER_NUMBER_PREFIX", "", "Text put before every order number, e.g. a shop code."
 )
+SHOP_ORDER_STATUS_EMAIL = env_bool(
+    "SHOP_ORDER_STATUS_EMAIL", True, "Email the customer when their order's status changes (sent by the worker)."
+)
+
+# --- Email ----------------------------------------------------------------------------------
+# The console backend prints messages to the worker's log: nothing leaves the machine until SMTP
+# is configured.
+EMAIL_BACKEND = (
+    "django.core.mail.backends.smtp.EmailBackend"
+    if env_bool("EMAIL_SMTP", False, "Send email through SMTP (EMAIL_HOST…); off: print it to the log.")
+    else "django.core.mail.backends.console.EmailBackend"
+)
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost", "SMTP server.")
+EMAIL_PORT = env_int("EMAIL_PORT", 587, "SMTP port.")
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "", "SMTP login.")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "", "SMTP password.")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True, "STARTTLS to the SMTP server.")
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "shop@localhost", "Sender address of the shop's email.")
 
 # --- 1C exchange ("Обмен с сайтом"); read through exchange.conf.exchange_settings() --------
 EXCHANGE_DATA_DIR = Path(
@@ -248,6 +266,14 @@ EXCHANGE_LOG_MAX_BYTES = env_int(
     "EXCHANGE_LOG_MAX_BYTES", 5 * 1024**3, "Total size the exchanged-file copies may take."
 )
 EXCHANGE_COOKIE_NAME = env_str("EXCHANGE_COOKIE_NAME", "exchange_session", "Cookie name given to 1C at checkauth.")
+EXCHANGE_ORDERS_ENCODING = env_str(
+    "EXCHANGE_ORDERS_ENCODING",
+    "utf-8",
+    "Encoding of the orders document (mode=query): utf-8 (with BOM) or windows-1251.",
+)
+EXCHANGE_ORDERS_RESEND_CHANGED = env_bool(
+    "EXCHANGE_ORDERS_RESEND_CHANGED", True, "Hand an order to 1C again when it changed on the site after its export."
+)
 
 # --- Customer sync with 1C's HTTP service; read through exchange.conf.customer_sync_settings() --
 ONEC_CUSTOMERS_URL = env_str(

@@ -20,6 +20,8 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
 ImportMode = Literal["wait", "background"]
+OrdersEncoding = Literal["utf-8", "windows-1251"]
+ORDERS_ENCODINGS: tuple[OrdersEncoding, ...] = ("utf-8", "windows-1251")
 IMPORT_MODES: tuple[ImportMode, ...] = ("wait", "background")
 
 # How long one ``mode=import`` request may spend unpacking an archive before it answers
@@ -54,6 +56,8 @@ class ExchangeSettings:
     cookie_name: str
     unzip_step_seconds: float
     upload_lock_wait_seconds: float
+    orders_encoding: OrdersEncoding
+    orders_resend_changed: bool
 
     @property
     def logs_dir(self) -> Path:
@@ -99,6 +103,13 @@ def exchange_settings() -> ExchangeSettings:
     import_mode = settings.EXCHANGE_IMPORT_MODE
     if import_mode not in IMPORT_MODES:
         raise ImproperlyConfigured(f"EXCHANGE_IMPORT_MODE must be one of {IMPORT_MODES}, got {import_mode!r}")
+    orders_encoding = str(settings.EXCHANGE_ORDERS_ENCODING).strip().lower()
+    if orders_encoding in {"utf8", "cp1251"}:
+        orders_encoding = {"utf8": "utf-8", "cp1251": "windows-1251"}[orders_encoding]
+    if orders_encoding not in ORDERS_ENCODINGS:
+        raise ImproperlyConfigured(
+            f"EXCHANGE_ORDERS_ENCODING must be one of {ORDERS_ENCODINGS}, got {settings.EXCHANGE_ORDERS_ENCODING!r}"
+        )
     data_dir = Path(settings.EXCHANGE_DATA_DIR)
     _check_private(data_dir, tuple(str(root) for root in (settings.MEDIA_ROOT, settings.STATIC_ROOT) if root))
     cookie_name = settings.EXCHANGE_COOKIE_NAME
@@ -125,6 +136,8 @@ def exchange_settings() -> ExchangeSettings:
         upload_lock_wait_seconds=float(
             getattr(settings, "EXCHANGE_UPLOAD_LOCK_WAIT_SECONDS", DEFAULT_UPLOAD_LOCK_WAIT_SECONDS)
         ),
+        orders_encoding=cast(OrdersEncoding, orders_encoding),
+        orders_resend_changed=bool(settings.EXCHANGE_ORDERS_RESEND_CHANGED),
     )
 
 

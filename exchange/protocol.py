@@ -130,6 +130,15 @@ ZIP_TOO_MANY_ENTRIES = "Архив {name} содержит больше {limit} 
 ZIP_TOO_LARGE = "Архив {name} распаковывается больше чем в {limit} байт."
 ZIP_RATIO_TOO_HIGH = "Архив {name}: файл {entry} сжат больше чем в {limit} раз."
 
+# The order exchange (type=sale). A success 1C sends without a query before it, or a second one,
+# changes nothing and still answers success (1C has nothing to redo); the second line warns the
+# operator reading the exchange log.
+SALE_SUCCESS_WITHOUT_QUERY = "Предупреждение: подтверждение без выгрузки заказов в этом сеансе; ничего не отмечено."
+SALE_SUCCESS_REPEATED = "Предупреждение: получение заказов уже подтверждено в этом сеансе; ничего не отмечено."
+SALE_FILE_MALFORMED = "Файл {name} не прочитан, изменения заказов не применены: {reason}"
+SALE_FILE_NOT_ORDERS = "Файл {name} не содержит документов CommerceML; изменения заказов не применены."
+SALE_LEGACY_ARCHIVE = "Архив {name}: в обмене без версии (init без version) принимаются только XML-файлы заказов."
+
 # --- The customer sync with 1C's HTTP service: texts an operator reads in the admin (the
 # customer's sync error, the sync log, the command's output). Not 1C exchange answers.
 CUSTOMER_DATA_INVALID = "Данные покупателя не будут приняты 1С: {details}"

@@ -37,7 +37,8 @@ from exchange.protocol import (
     failure,
     success,
 )
-from exchange.services import audit, catalog_import, sale, sessions, uploads
+from exchange.sale import service as sale
+from exchange.services import audit, catalog_import, sessions, uploads
 
 logger = logging.getLogger(__name__)
 
@@ -218,10 +219,14 @@ def _catalog_complete(exchange: _Exchange) -> Reply:
 
 
 def _sale_query(exchange: _Exchange) -> Reply:
-    session = exchange.require_session()
-    content, content_type = sale.sale_query(session=session)
-    copy = audit.audit_outgoing_file(session=session, name="query.xml", content=content)
-    return FileReply(path=copy, content_type=content_type)
+    zip_requested = exchange.params.get("zip", "").strip().lower() == "yes"
+    document = sale.sale_query(session=exchange.require_session(), zip_requested=zip_requested)
+    return FileReply(path=document.path, content_type=document.content_type)
+
+
+def _sale_info(exchange: _Exchange) -> Reply:
+    document = sale.sale_info(session=exchange.require_session())
+    return FileReply(path=document.path, content_type=document.content_type)
 
 
 def _sale_success(exchange: _Exchange) -> Reply:
@@ -248,6 +253,7 @@ MODES: dict[str, dict[str, Handler]] = {
     ExchangeType.SALE: {
         "init": _init,
         "query": _sale_query,
+        "info": _sale_info,
         "success": _sale_success,
         "file": _file,
         "import": _sale_import,

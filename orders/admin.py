@@ -11,8 +11,8 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from customers.admin_search import PhoneSearchMixin
-from orders.models import Order, OrderItem
-from orders.services import order_export_retry
+from orders.models import Order, OrderHistory, OrderItem, OrderStatusMapping
+from orders.services import OrderChange, order_changes_record, order_export_retry
 
 EXCHANGE_FIELDS = (
     "sent_to_1c",
@@ -22,6 +22,7 @@ EXCHANGE_FIELDS = (
     "onec_number",
     "onec_date",
     "onec_status",
+    "onec_deleted",
 )
 PAYMENT_FIELDS = ("payment_status", "paid_at", "payment_document")
 SHIPMENT_FIELDS = ("shipment_status", "shipped_at", "shipment_document", "tracking_number")
@@ -41,6 +42,34 @@ class OrderItemInline(admin.TabularInline):
         return False
 
 
+class OrderHistoryInline(admin.TabularInline):
+    """What changed, when and from where (1C, a manager); written by the services, never edited."""
+
+    model = OrderHistory
+    fields = ("created_at", "source", "field", "old_value", "new_value")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    verbose_name_plural = "история изменений"
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+# Fields a manager edits whose changes go into the order's history.
+HISTORY_FIELDS = ("status", "contact_name", "contact_email", "contact_phone", "delivery_address", "comment")
+
+
+@admin.register(OrderStatusMapping)
+class OrderStatusMappingAdmin(admin.ModelAdmin):
+    """Which site status each status text or id 1C sends back means (exchange of orders)."""
+
+    list_display = ("onec_value", "status")
+    list_editable = ("status",)
+    list_filter = ("status",)
+    search_fields = ("onec_value",)
+
+
 @admin.register(Order)
 class OrderAdmin(PhoneSearchMixin, admin.ModelAdmin):
     phone_search_field = "contact_phone"
@@ -52,6 +81,7 @@ class OrderAdmin(PhoneSearchMixin, admin.ModelAdmin):
         "total",
         "currency",
         "sent_to_1c",
+        "export_skip_reason",
         "payment_status",
         "shipment_status",
     )
@@ -59,7 +89,7 @@ class OrderAdmin(PhoneSearchMixin, admin.ModelAdmin):
     date_hierarchy = "created_at"
     search_fields = ("number", "contact_email", "contact_phone", "contact_name", "onec_number", "customer__email")
     list_select_related = ("customer",)
-    inlines = (OrderItemInline,)
+    inlines = (OrderItemInline, OrderHistoryInline)
     actions = ("retry_export",)
     readonly_fields = (
         "number",
@@ -90,6 +120,16 @@ class OrderAdmin(PhoneSearchMixin, admin.ModelAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+    def save_model(self, request: HttpRequest, obj: Order, form: Any, change: bool) -> None:
+        changes = [
+            OrderChange(field=name, old=form.initial.get(name), new=form.cleaned_data.get(name))
+            for name in HISTORY_FIELDS
+            if name in form.changed_data
+        ]
+        super().save_model(request, obj, form, change)
+        if changes:
+            order_changes_record(order=obj, changes=changes, source=OrderHistory.Source.ADMIN)
 
     def has_delete_permission(self, request: HttpRequest, obj: Order | None = None) -> bool:
         # An order 1C already has must stay, or the two sides stop agreeing.

@@ -34,6 +34,15 @@ class ShipmentStatus(models.TextChoices):
     SHIPPED = "shipped", "Отгружен"
 
 
+class PaymentMethod(models.TextChoices):
+    CASH = "cash", "Наличный расчет"
+    CARD = "card", "Банковская карта"
+    INVOICE = "invoice", "Безналичный расчет"
+
+
+FINAL_STATUSES = frozenset({OrderStatus.COMPLETED, OrderStatus.CANCELLED})
+
+
 class Order(models.Model):
     number = models.CharField("номер", max_length=64, unique=True)
     created_at = models.DateTimeField("создан", auto_now_add=True, db_index=True)
@@ -67,15 +76,20 @@ class Order(models.Model):
     items_total = models.DecimalField("сумма товаров", default=Decimal("0"), **TOTAL)
     delivery_total = models.DecimalField("доставка", default=Decimal("0"), **TOTAL)
     total = models.DecimalField("итого", default=Decimal("0"), **TOTAL)
+    payment_method = models.CharField("способ оплаты", max_length=20, choices=PaymentMethod.choices, blank=True)
 
     # Exchange with 1C: the site hands orders out (query/success); 1C reports back.
     sent_to_1c = models.BooleanField("передан в 1С", default=False, db_index=True)
     sent_to_1c_at = models.DateTimeField("передан в 1С в", null=True, blank=True)
+    # The order's updated_at when 1C confirmed receiving it: a later updated_at means the order
+    # changed on the site since 1C got it.
+    exported_version = models.DateTimeField("версия, переданная в 1С", null=True, blank=True, editable=False)
     export_skipped = models.BooleanField("пропущен при выгрузке", default=False)
     export_skip_reason = models.CharField("причина пропуска", max_length=512, blank=True)
     onec_number = models.CharField("номер в 1С", max_length=64, blank=True)
     onec_date = models.DateTimeField("дата в 1С", null=True, blank=True)
     onec_status = models.CharField("статус в 1С", max_length=255, blank=True)
+    onec_deleted = models.BooleanField("помечен на удаление в 1С", default=False)
     payment_status = models.CharField(
         "оплата", max_length=20, choices=PaymentStatus.choices, default=PaymentStatus.UNPAID
     )
@@ -119,3 +133,44 @@ class OrderItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} × {self.quantity}"
+
+
+class OrderHistory(models.Model):
+    """One change of one field of an order: when, from where, the old and the new value."""
+
+    class Source(models.TextChoices):
+        ONEC = "1c", "1С"
+        ADMIN = "admin", "Администратор"
+        SITE = "site", "Сайт"
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="history")
+    created_at = models.DateTimeField("когда", auto_now_add=True)
+    source = models.CharField("источник", max_length=16, choices=Source.choices)
+    field = models.CharField("поле", max_length=64)
+    old_value = models.TextField("было", blank=True)
+    new_value = models.TextField("стало", blank=True)
+
+    class Meta:
+        verbose_name = "изменение заказа"
+        verbose_name_plural = "история заказа"
+        ordering = ("created_at", "id")
+        indexes = [models.Index(fields=("order", "field", "created_at"), name="order_history_field")]
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.old_value} → {self.new_value}"
+
+
+class OrderStatusMapping(models.Model):
+    """What a status 1C writes means on the site: its status text ("Согласован", "[F] Доставлен")
+    or its status id, compared without case and surrounding spaces."""
+
+    onec_value = models.CharField("статус в 1С", max_length=255, unique=True)
+    status = models.CharField("статус на сайте", max_length=20, choices=OrderStatus.choices)
+
+    class Meta:
+        verbose_name = "соответствие статуса 1С"
+        verbose_name_plural = "соответствие статусов 1С"
+        ordering = ("onec_value",)
+
+    def __str__(self) -> str:
+        return f"{self.onec_value} → {self.get_status_display()}"

@@ -25,21 +25,24 @@ import secrets
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import Q, QuerySet, Sum
+from django.utils import timezone
 
 from catalog.models import Price, ProductVariant
 from catalog.selectors import product_sellable_variant, variant_title
 from customers.models import User
 from customers.selectors import customer_price_type
 from customers.validators import phone_normalize
-from orders.models import Order, OrderItem, OrderStatus
+from orders.models import Order, OrderHistory, OrderItem, OrderStatus
 
 MAX_LINES = 500
 CENT = Decimal("0.01")
@@ -257,3 +260,74 @@ def order_export_retry(*, orders: QuerySet[Order]) -> int:
     return orders.filter(Q(sent_to_1c=True) | Q(export_skipped=True)).update(
         sent_to_1c=False, sent_to_1c_at=None, export_skipped=False, export_skip_reason=""
     )
+
+
+@dataclass(frozen=True, slots=True)
+class OrderChange:
+    """One field of an order changed: the values as they were and are (any type; stored as text)."""
+
+    field: str
+    old: object
+    new: object
+
+
+def _history_text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return timezone.localtime(value).strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, bool):
+        return "да" if value else "нет"
+    return str(value)
+
+
+def order_changes_record(*, order: Order, changes: Sequence[OrderChange], source: str) -> None:
+    """Keep ``changes`` in the order's history; when the status changed, the customer gets an
+    email, sent by the worker once the caller's transaction has committed (never if it rolls back)."""
+    OrderHistory.objects.bulk_create(
+        [
+            OrderHistory(
+                order=order,
+                source=source,
+                field=change.field,
+                old_value=_history_text(change.old),
+                new_value=_history_text(change.new),
+            )
+            for change in changes
+        ]
+    )
+    status_change = next((change for change in changes if change.field == "status"), None)
+    if status_change is not None and settings.SHOP_ORDER_STATUS_EMAIL and order.contact_email:
+        from orders.tasks import send_order_status_email  # tasks import this module
+
+        order_id, old, new = order.pk, str(status_change.old), str(status_change.new)
+        transaction.on_commit(lambda: send_order_status_email.delay(order_id, old, new))
+
+
+STATUS_EMAIL_SUBJECT = "Заказ № {number}: {status}"
+STATUS_EMAIL_BODY = (
+    "Здравствуйте, {name}!\n\n"
+    "Статус вашего заказа № {number} изменился: {old} → {new}.\n\n"
+    "Это письмо отправлено автоматически, отвечать на него не нужно."
+)
+
+
+def order_status_email_send(*, order_id: int, old_status: str, new_status: str) -> bool:
+    """Tell the customer their order's status changed. False when there is nobody to tell."""
+    order = Order.objects.filter(pk=order_id).first()
+    if order is None or not order.contact_email:
+        return False
+    labels = dict(OrderStatus.choices)
+    new_label = labels.get(new_status, new_status)
+    send_mail(
+        subject=STATUS_EMAIL_SUBJECT.format(number=order.number, status=new_label),
+        message=STATUS_EMAIL_BODY.format(
+            name=order.contact_name or "покупатель",
+            number=order.number,
+            old=labels.get(old_status, old_status),
+            new=new_label,
+        ),
+        from_email=None,
+        recipient_list=[order.contact_email],
+    )
+    return True

@@ -6,7 +6,7 @@ from typing import Any
 from rest_framework import serializers
 
 from config.api import MAX_ID, MoneyField, QuantityField
-from orders.models import Order, OrderItem
+from orders.models import Order, OrderHistory, OrderItem
 from orders.services import MAX_LINES
 
 
@@ -56,8 +56,18 @@ class OrderItemSerializer(serializers.ModelSerializer[OrderItem]):
         read_only_fields = fields
 
 
+class OrderHistorySerializer(serializers.ModelSerializer[OrderHistory]):
+    class Meta:
+        model = OrderHistory
+        fields = ("created_at", "source", "field", "old_value", "new_value")
+        read_only_fields = fields
+
+
 class OrderSerializer(serializers.ModelSerializer[Order]):
     items = OrderItemSerializer(many=True, read_only=True)
+    history = OrderHistorySerializer(
+        many=True, read_only=True, help_text="Changes of the order, oldest first (source 1c: made in 1C)."
+    )
     items_total = MoneyField()
     delivery_total = MoneyField()
     total = MoneyField()
@@ -80,6 +90,7 @@ class OrderSerializer(serializers.ModelSerializer[Order]):
             "total",
             "payment_status",
             "shipment_status",
+            "history",
         )
         read_only_fields = fields
 

@@ -23,9 +23,12 @@ from commerceml import (
     OfferStock,
     Product,
     ProductUnit,
+    Property,
+    PropertyOption,
     ReaderLimits,
     Section,
     SectionHeader,
+    ValueType,
     iter_records,
 )
 
@@ -252,6 +255,26 @@ def test_invalid_groups_and_properties_are_reported_too() -> None:
     assert of_type(items, Group) == [Group("child", "Дочерняя", None), Group("ok", "Хорошая", None)]
 
 
+def test_empty_reference_options_are_skipped_and_the_property_kept() -> None:
+    """1C 2.09 exports write empty options into Справочник properties (issue 11, item 16)."""
+    body = (
+        "<Классификатор><Ид>к</Ид><Свойства><Свойство><Ид>color</Ид><Наименование>Цвет</Наименование>"
+        "<ТипЗначений>Справочник</ТипЗначений><ВариантыЗначений>"
+        "<Справочник><ИдЗначения/><Значение/></Справочник>"
+        "<Справочник><ИдЗначения>red</ИдЗначения><Значение>Красный</Значение></Справочник>"
+        "<Справочник><ИдЗначения> </ИдЗначения><Значение> </Значение></Справочник>"
+        "<Справочник><ИдЗначения>blue</ИдЗначения><Значение>Синий</Значение></Справочник>"
+        "</ВариантыЗначений></Свойство></Свойства></Классификатор>"
+    )
+
+    items = list(iter_records(xml(body), on_invalid="yield"))
+
+    assert of_type(items, InvalidElement) == []
+    (prop,) = of_type(items, Property)
+    assert (prop.id, prop.name, prop.value_type) == ("color", "Цвет", ValueType.REFERENCE)
+    assert prop.values == (PropertyOption("red", "Красный"), PropertyOption("blue", "Синий"))
+
+
 def test_errors_survive_pickling_with_their_location() -> None:
     import pickle
 
@@ -384,6 +407,94 @@ def test_text_size_guard() -> None:
     assert len(of_type(list(iter_records(xml(body))), Product)[0].description or "") == 5000
 
 
+def _catalog_with_a_huge_product(path: Path, requisites: int) -> None:
+    """Streamed to disk: a product with ``requisites`` ЗначениеРеквизита children between two normal ones."""
+    block = "".join(
+        f"<ЗначениеРеквизита><Наименование>Р{i}</Наименование><Значение>{i}</Значение></ЗначениеРеквизита>\n"
+        for i in range(1000)
+    )
+    with path.open("w", encoding="utf-8") as out:
+        out.write(f"{HEAD}{ROOT}<Каталог><Ид>к</Ид><Товары>")
+        out.write("<Товар><Ид>before</Ид><Наименование>A</Наименование></Товар>\n")
+        out.write("<Товар><Ид>huge</Ид><Наименование>B</Наименование><ЗначенияРеквизитов>\n")
+        for _ in range(requisites // 1000):
+            out.write(block)
+        out.write("</ЗначенияРеквизитов></Товар>\n")
+        out.write(
+            "<Товар><Ид>after</Ид><Наименование>C</Наименование></Товар></Товары></Каталог></КоммерческаяИнформация>"
+        )
+
+
+def test_an_element_with_too_many_children_is_an_element_error_and_reading_goes_on() -> None:
+    body = (
+        "<Каталог><Товары><Товар><Ид>big</Ид>"
+        + "<Картинка>a.jpg</Картинка>" * 60
+        + "</Товар><Товар><Ид>ok</Ид><Картинка>b.jpg</Картинка></Товар></Товары></Каталог>"
+    )
+    limits = ReaderLimits(max_record_elements=50)
+
+    items = list(iter_records(xml(body), limits=limits, on_invalid="yield"))
+
+    (invalid,) = of_type(items, InvalidElement)
+    assert (invalid.element, invalid.id) == ("Товар", "big")
+    assert "more than 50 elements" in invalid.reason
+    assert [(p.id, p.images) for p in of_type(items, Product)] == [("ok", ("b.jpg",))]
+    with pytest.raises(CommerceMLLimitError, match="more than 50 elements") as raised:
+        list(iter_records(xml(body), limits=limits))
+    assert raised.value.element_id == "big"
+    # A record at the limit is still read.
+    assert len(of_type(list(iter_records(xml(body), limits=ReaderLimits(max_record_elements=62))), Product)) == 2
+
+
+def test_groups_with_too_many_children_are_element_errors_too() -> None:
+    body = (
+        "<Классификатор><Группы><Группа><Ид>big</Ид>" + "<x/>" * 60 + "<Группы><Группа><Ид>child</Ид></Группа>"
+        "</Группы></Группа><Группа><Ид>ok</Ид></Группа></Группы></Классификатор>"
+    )
+
+    items = list(iter_records(xml(body), limits=ReaderLimits(max_record_elements=50), on_invalid="yield"))
+
+    assert [(i.element, i.id) for i in of_type(items, InvalidElement)] == [("Группа", "big")]
+    assert [g.id for g in of_type(items, Group)] == ["child", "ok"]
+
+
+_MEASURE_HUGE = """
+import resource, sys
+from commerceml import InvalidElement, ReaderLimits, iter_records
+def read(limits):
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    items = list(iter_records(sys.argv[1], limits=limits, on_invalid="yield"))
+    growth = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
+    print(" ".join(f"{type(i).__name__}:{i.id}" for i in items[1:]), growth)
+read(ReaderLimits(max_record_elements=10_000))  # first: ru_maxrss is a peak, it never goes down
+read(ReaderLimits())
+"""
+
+
+def test_memory_stays_bounded_whatever_one_element_holds(tmp_path: Path) -> None:
+    """Issue 11 item 5: 1.6 M requisites in one product took 1.1 GB. 300,000 here (~50 MB of XML)
+    would take ~260 MB if the product were kept whole."""
+    import subprocess
+    import sys
+
+    path = tmp_path / "import.xml"
+    _catalog_with_a_huge_product(path, 300_000)
+
+    completed = subprocess.run(
+        [sys.executable, "-c", _MEASURE_HUGE, str(path)],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    small, default = (line.rsplit(" ", 1) for line in completed.stdout.splitlines())
+
+    expected = "Product:before InvalidElement:huge Product:after"
+    assert small[0] == default[0] == expected
+    assert int(small[1]) < 8 * 1024  # KiB: with a small limit the huge product costs next to nothing
+    assert int(default[1]) < 64 * 1024  # the default limit bounds it at tens of MB
+
+
 def test_comments_and_processing_instructions_are_ignored() -> None:
     body = "<Каталог><!-- note --><Товары><Товар><?pi x?><Ид>1</Ид><!-- c --><Наименование>N</Наименование></Товар></Товары></Каталог>"
 
@@ -392,13 +503,16 @@ def test_comments_and_processing_instructions_are_ignored() -> None:
     assert (product.id, product.name) == ("1", "N")
 
 
-def test_other_sections_are_skipped_between_catalog_sections() -> None:
+def test_unknown_root_elements_are_skipped_between_sections() -> None:
     body = (
-        "<Документ><Ид>7</Ид><Товары><Товар><Ид>x</Ид></Товар></Товары></Документ>"
+        "<НеизвестныйРаздел><Товары><Товар><Ид>x</Ид></Товар></Товары></НеизвестныйРаздел>"
         "<Каталог><Ид>к</Ид><Товары><Товар><Ид>1</Ид></Товар></Товары></Каталог>"
     )
 
-    assert [p.id for p in of_type(list(iter_records(xml(body))), Product)] == ["1"]
+    items = list(iter_records(xml(body)))
+
+    assert [p.id for p in of_type(items, Product)] == ["1"]
+    assert len(items) == 2
 
 
 # --- streaming ----------------------------------------------------------------------------------

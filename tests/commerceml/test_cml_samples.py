@@ -34,6 +34,7 @@ from commerceml import (
     Warehouse,
     iter_records,
 )
+from commerceml.records import Counterparty, Document
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "cml"
 
@@ -94,7 +95,9 @@ def test_every_catalog_sample_yields_the_expected_records(relative: str) -> None
     ],
 )
 def test_order_and_contragent_files_yield_no_catalog_records(relative: str) -> None:
-    assert records(relative) == []
+    kinds = {type(record) for record in records(relative)}
+
+    assert kinds <= {SectionHeader, Document, Counterparty}
 
 
 @pytest.mark.parametrize("relative", sorted(EXPECTED_COUNTS))

@@ -17,20 +17,22 @@ from tests.exchange.conftest import OneC, assert_answer
 pytestmark = pytest.mark.django_db
 
 
-def test_query_sends_an_orders_document_with_a_bom(sale_onec: OneC) -> None:
+def test_query_sends_an_orders_document_with_a_bom(sale_onec: OneC, settings) -> None:
+    settings.EXCHANGE_ZIP = False  # init agreed no zip
     response = sale_onec.get("query")
 
     assert response.status_code == 200
     assert response.content_type == "application/xml; charset=utf-8"
     assert response.content.startswith(b"\xef\xbb\xbf<?xml")
     root = etree.fromstring(response.content[3:])
-    assert root.tag == "КоммерческаяИнформация"
+    assert root.tag == "{urn:1C.ru:commerceml_2}КоммерческаяИнформация"
     assert root.get("ВерсияСхемы") == "2.08"
     assert root.get("ДатаФормирования")
     assert int(response.raw["Content-Length"]) == len(response.content)
 
 
-def test_query_sent_is_kept_in_the_log_folder(sale_onec: OneC) -> None:
+def test_query_sent_is_kept_in_the_log_folder(sale_onec: OneC, settings) -> None:
+    settings.EXCHANGE_ZIP = False
     response = sale_onec.get("query")
 
     copies = list(exchange_settings().logs_dir.rglob("*query.xml"))
@@ -48,6 +50,14 @@ def test_success_confirms_the_query(sale_onec: OneC) -> None:
     assert ExchangeSession.objects.get().query_confirmed_at is not None
 
 
+def test_a_zipped_query_is_kept_in_the_log_folder_as_sent(sale_onec: OneC) -> None:
+    response = sale_onec.get("query")
+
+    assert response.content_type == "application/zip"
+    (copy,) = exchange_settings().logs_dir.rglob("*query.zip")
+    assert copy.read_bytes() == response.content
+
+
 def test_order_files_are_stored_and_handed_to_the_order_exchange(sale_onec: OneC, monkeypatch) -> None:
     received: list[dict[str, Any]] = []
 
@@ -55,7 +65,7 @@ def test_order_files_are_stored_and_handed_to_the_order_exchange(sale_onec: OneC
         received.append(kwargs)
         return success("принято")
 
-    monkeypatch.setattr("exchange.services.sale.sale_file_received", received_file)
+    monkeypatch.setattr("exchange.sale.service.sale_file_received", received_file)
 
     response = sale_onec.post_file("C:\\v8_8789_c.xml", b"<orders/>")
 
@@ -72,7 +82,7 @@ def test_sale_import_reaches_the_order_exchange(sale_onec: OneC, monkeypatch) ->
         steps.append(filename)
         return success()
 
-    monkeypatch.setattr("exchange.services.sale.sale_import_step", step)
+    monkeypatch.setattr("exchange.sale.service.sale_import_step", step)
     sale_onec.post_file("documents___1.xml", b"<orders/>")
 
     assert_answer(sale_onec.import_file("documents___1.xml"), "success")
@@ -81,3 +91,19 @@ def test_sale_import_reaches_the_order_exchange(sale_onec: OneC, monkeypatch) ->
 
 def test_the_catalog_modes_are_not_sale_modes(sale_onec: OneC) -> None:
     assert sale_onec.get("complete").lines[0] == "failure"
+
+
+def test_info_lists_statuses_payment_systems_and_delivery_in_windows_1251(sale_onec: OneC) -> None:
+    response = sale_onec.get("info")
+
+    assert response.content_type == "application/xml; charset=windows-1251"
+    assert response.content.startswith(b'<?xml version="1.0" encoding="windows-1251"?>')
+    root = etree.fromstring(response.content)
+    assert root.tag == "Справочник"
+    statuses = root.find("Cтатусы")  # Latin C, as 1C-Bitrix spells it
+    assert statuses is not None
+    assert ("new", "Новый") in [(e.findtext("Ид"), e.findtext("Название")) for e in statuses]
+    payment = root.find("ПлатежныеСистемы/Элемент")
+    assert payment is not None
+    assert payment.findtext("ТипОплаты") == "Выплата наличных денег"
+    assert root.findtext("СлужбыДоставки/Элемент/Ид") == "ORDER_DELIVERY"

@@ -57,6 +57,10 @@ def test_manager_edits_the_status_but_not_what_1c_reported(admin_client: Client)
         "items-INITIAL_FORMS": 0,
         "items-MIN_NUM_FORMS": 0,
         "items-MAX_NUM_FORMS": 1000,
+        "history-TOTAL_FORMS": 0,
+        "history-INITIAL_FORMS": 0,
+        "history-MIN_NUM_FORMS": 0,
+        "history-MAX_NUM_FORMS": 1000,
     }
 
     response = admin_client.post(reverse("admin:orders_order_change", args=[order.pk]), data)
@@ -69,6 +73,8 @@ def test_manager_edits_the_status_but_not_what_1c_reported(admin_client: Client)
         PaymentStatus.PAID,
         True,
     )
+    changes = order.history.values_list("source", "field", "old_value", "new_value")
+    assert ("admin", "status", "new", "confirmed") in list(changes)
 
 
 def test_orders_sent_to_1c_cannot_be_deleted(admin_client: Client) -> None:
