@@ -189,6 +189,13 @@ def counterparty(element: Element, ctx: BuildContext) -> Counterparty:
     )
 
 
+def counterparty_record(element: Element, ctx: BuildContext) -> Counterparty:
+    """A Контрагент of a 3.1 Контрагенты file: its Ид is what the site matches it by first."""
+    record = counterparty(element, ctx)
+    required_id(record.id, "Контрагент")
+    return record
+
+
 def _counterparties(container: Element, ctx: BuildContext) -> tuple[Counterparty, ...]:
     names = ctx.names
     return tuple(counterparty(child, ctx) for child in container if names[child.tag] == "Контрагент")
@@ -415,4 +422,4 @@ def container_document(element: Element, ctx: BuildContext) -> Document:
 
 DOCUMENT_BUILDERS: dict[str, Any] = {"Документ": document}
 CONTAINER_BUILDERS: dict[str, Any] = {"Документ": container_document}
-COUNTERPARTY_BUILDERS: dict[str, Any] = {"Контрагент": counterparty}
+COUNTERPARTY_BUILDERS: dict[str, Any] = {"Контрагент": counterparty_record}

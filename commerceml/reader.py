@@ -41,7 +41,7 @@ from commerceml._build import (
     too_many_elements,
 )
 from commerceml._catalog import CATALOG_BUILDERS, GroupTree
-from commerceml._documents import CONTAINER_BUILDERS, DOCUMENT_BUILDERS
+from commerceml._documents import CONTAINER_BUILDERS, COUNTERPARTY_BUILDERS, DOCUMENT_BUILDERS
 from commerceml._parsing import (
     DEFAULT_LIMITS,
     LocalNames,
@@ -96,6 +96,8 @@ SECTIONS: dict[str, SectionSpec] = {
     "Контейнер": SectionSpec(
         Section.DOCUMENTS, 1, CONTAINER_BUILDERS, header_from_element=False, kept_fields=frozenset({"Ид"})
     ),
+    # 3.1 contragents___ file: Контрагенты СодержитТолькоИзменения="…"/Контрагент (protocol.md §5.8).
+    "Контрагенты": SectionSpec(Section.COUNTERPARTIES, 1, COUNTERPARTY_BUILDERS),
 }
 
 

@@ -8,7 +8,17 @@ from pathlib import Path
 
 import pytest
 
-from commerceml import CommerceMLSyntaxError, FileKind, detect_file_kind, import_rank, inspect_file, sort_for_import
+from commerceml import (
+    CommerceMLSyntaxError,
+    FileKind,
+    Section,
+    SectionHeader,
+    detect_file_kind,
+    import_rank,
+    inspect_file,
+    iter_records,
+    sort_for_import,
+)
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "cml"
 
@@ -134,3 +144,26 @@ def test_non_commerceml_xml_is_unknown() -> None:
 def test_detection_accepts_a_file_object() -> None:
     with (DATA / "cml31-argentcrusade/prices-example.xml").open("rb") as stream:
         assert detect_file_kind(stream) == FileKind.PRICES
+
+
+_SECTION_OF_KIND = {FileKind.DOCUMENTS: Section.DOCUMENTS, FileKind.CONTRAGENTS: Section.COUNTERPARTIES}
+
+
+@pytest.mark.parametrize(
+    "relative", sorted(name for name, kind in KINDS.items() if kind in (*_SECTION_OF_KIND, FileKind.EMPTY))
+)
+def test_detection_and_the_reader_agree_on_orders_and_counterparties(relative: str) -> None:
+    kind = detect_file_kind(DATA / relative)
+    headers = [record for record in iter_records(DATA / relative) if isinstance(record, SectionHeader)]
+
+    assert [header.section for header in headers] == ([_SECTION_OF_KIND[kind]] if kind in _SECTION_OF_KIND else [])
+
+
+@pytest.mark.parametrize(
+    "root_child", ["<Документ><Ид>1</Ид></Документ>", "<Контейнер><Документ><Ид>1</Ид></Документ></Контейнер>"]
+)
+def test_a_31_container_and_a_bare_document_are_both_orders(root_child: str) -> None:
+    data = f'<КоммерческаяИнформация ВерсияСхемы="3.1">{root_child}</КоммерческаяИнформация>'.encode()
+
+    assert detect_file_kind(io.BytesIO(data)) == FileKind.DOCUMENTS
+    assert [type(record).__name__ for record in iter_records(io.BytesIO(data))] == ["SectionHeader", "Document"]
