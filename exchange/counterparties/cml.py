@@ -3,10 +3,17 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import ImproperlyConfigured
+import io
 
 from commerceml.records import Counterparty
+from commerceml.writer import write_counterparty
+
+# A root-level Контрагенты is a CommerceML 3.x object (protocol.md §5.8); 1C's XDTO package for
+# 3.1 reads it. UTF-8 with a BOM, as everything the site writes for 1C.
+COUNTERPARTY_SCHEMA_VERSION = "3.1"
 
 
 def counterparty_document(record: Counterparty) -> bytes:
-    raise ImproperlyConfigured("ONEC_CUSTOMERS_FORMAT=commerceml needs the CommerceML writer (not merged yet)")
+    stream = io.BytesIO()
+    write_counterparty(stream, record, version=COUNTERPARTY_SCHEMA_VERSION)
+    return stream.getvalue()
