@@ -158,7 +158,8 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "expire-exchange-sessions": {"task": "exchange.expire_sessions", "schedule": 600.0},
     "prune-exchange-logs": {"task": "exchange.prune_exchange_logs", "schedule": 3600.0},
-    "fail-stale-imports": {"task": "exchange.fail_stale_imports", "schedule": 3600.0},
+    # Every minute: a dead worker's import must not hold the exchange (EXCHANGE_IMPORT_LOST_SECONDS).
+    "fail-stale-imports": {"task": "exchange.fail_stale_imports", "schedule": 60.0},
     # The customer export outbox: customers still marked whose task was lost (broker outage,
     # worker killed) are queued again; see exchange.counterparties.export.
     "requeue-customer-exports": {"task": "exchange.requeue_customer_exports", "schedule": 60.0},
@@ -248,7 +249,13 @@ EXCHANGE_IMPORT_MODE = env_str(
     "wait: 1C polls with progress until the import ends; background: success once queued.",
 )
 EXCHANGE_IMPORT_STALE_MINUTES = env_int(
-    "EXCHANGE_IMPORT_STALE_MINUTES", 120, "An import without progress this long is marked failed."
+    "EXCHANGE_IMPORT_STALE_MINUTES", 120, "An import no worker has started for this long is marked failed."
+)
+# A running import stamps its heartbeat every second; 120 s of silence means its worker is gone.
+EXCHANGE_IMPORT_LOST_SECONDS = env_int(
+    "EXCHANGE_IMPORT_LOST_SECONDS",
+    120,
+    "A running import whose worker sent no heartbeat this long is failed and the lock released.",
 )
 EXCHANGE_IMPORT_SKIP_UNCHANGED_FILES = env_bool(
     "EXCHANGE_IMPORT_SKIP_UNCHANGED_FILES",

@@ -1,15 +1,17 @@
 """Read-only views of the exchange: sessions with their files and handed-out orders, the request
-log, and catalog imports with their reports. Nothing here changes exchange state."""
+log, and catalog imports with their reports. The one thing that changes exchange state is the
+action that fails stuck imports (exchange.jobs), releasing the import lock."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import admin
-from django.db.models import Model
+from django.contrib import admin, messages
+from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html, format_html_join
 
+from exchange.jobs import job_fail
 from exchange.models import (
     ExchangeFile,
     ExchangeRequestLog,
@@ -18,6 +20,7 @@ from exchange.models import (
     ImportFile,
     ImportSession,
 )
+from exchange.protocol import IMPORT_STOPPED_BY_ADMIN
 
 
 class ReadOnlyAdminMixin:
@@ -129,7 +132,17 @@ class ExchangeRequestLogAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 class ImportFileInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = ImportFile
     extra = 0
-    fields = ("rank", "name", "kind", "status", "started_at", "finished_at", "reused_from", "error_message")
+    fields = (
+        "rank",
+        "name",
+        "kind",
+        "status",
+        "started_at",
+        "finished_at",
+        "reused_from",
+        "warnings_count",
+        "error_message",
+    )
     readonly_fields = fields
 
 
@@ -174,9 +187,27 @@ class ImportSessionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "heartbeat_at",
         "finished_at",
         "task_id",
+        "worker",
     )
     readonly_fields = fields
     inlines = (ImportFileInline,)
+    actions = ("fail_stuck_imports",)
+
+    def has_fail_permission(self, request: HttpRequest) -> bool:
+        return bool(request.user.has_perm("exchange.change_importsession"))
+
+    @admin.action(description="Прервать выбранные зависшие импорты", permissions=["fail"])
+    def fail_stuck_imports(self, request: HttpRequest, queryset: QuerySet[ImportSession]) -> None:
+        """Fail the selected pending or running imports: 1C is answered failure for their files and
+        the next exchange may import. A worker still running one stops at its next progress write."""
+        failed = sum(
+            job_fail(job_id=pk, reason=IMPORT_STOPPED_BY_ADMIN)
+            for pk in queryset.filter(status__in=ImportSession.ACTIVE_STATUSES).values_list("pk", flat=True)
+        )
+        if failed:
+            self.message_user(request, f"Прервано импортов: {failed}.", messages.SUCCESS)
+        else:
+            self.message_user(request, "Среди выбранных нет выполняющихся импортов.", messages.WARNING)
 
     @admin.display(description="ход импорта")
     def progress(self, item: ImportSession) -> str:

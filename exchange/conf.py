@@ -48,6 +48,7 @@ class ExchangeSettings:
     session_idle_minutes: int
     import_mode: ImportMode
     import_stale_minutes: int
+    import_lost_seconds: int
     import_skip_unchanged_files: bool
     auth_max_failures: int
     auth_window_seconds: int
@@ -126,6 +127,7 @@ def exchange_settings() -> ExchangeSettings:
         session_idle_minutes=int(settings.EXCHANGE_SESSION_IDLE_MINUTES),
         import_mode=cast(ImportMode, import_mode),
         import_stale_minutes=int(settings.EXCHANGE_IMPORT_STALE_MINUTES),
+        import_lost_seconds=int(settings.EXCHANGE_IMPORT_LOST_SECONDS),
         import_skip_unchanged_files=bool(settings.EXCHANGE_IMPORT_SKIP_UNCHANGED_FILES),
         auth_max_failures=int(settings.EXCHANGE_AUTH_MAX_FAILURES),
         auth_window_seconds=int(settings.EXCHANGE_AUTH_WINDOW_SECONDS),

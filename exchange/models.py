@@ -150,6 +150,8 @@ class ImportSession(models.Model):
     errors = models.JSONField("ошибки элементов", default=list, blank=True)
     error_message = models.TextField("ошибка", blank=True)
     task_id = models.CharField(max_length=255, blank=True)
+    # The Celery node running it: a worker that starts under the same name fails what it had run.
+    worker = models.CharField("обработчик", max_length=255, blank=True)
     # Deactivation bookkeeping: which products/variants this import saw (packed int64 primary
     # keys), whether it saw a full catalog or full offers package, and whether 1C asked for
     # mode=deactivate while it ran.
@@ -210,6 +212,10 @@ class ImportFile(models.Model):
     reused_from = models.ForeignKey(
         "self", verbose_name="не изменился с", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # Element problems of this file as 1C's answer lists them after success (the first few, and
+    # how many there were in all); the import's report keeps them in full.
+    warnings = models.JSONField("замечания для 1С", default=list, blank=True)
+    warnings_count = models.PositiveIntegerField("замечаний", default=0)
 
     class Meta:
         verbose_name = "файл импорта"

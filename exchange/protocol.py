@@ -85,6 +85,23 @@ class ExchangeError(Exception):
 # (and "Unknown command type." is also Bitrix's own). Texts with ``{…}`` are ``str.format``
 # templates; the values are 1C's own names or our limits, never a server path.
 IMPORT_ALREADY_RUNNING = "Import already in progress"
+# The catalog import's answers for one file (mode=import, protocol.md §2.4). A file of a failed
+# import is answered with the import's reason, whatever the file's own state: 1C must never hear
+# success for a package that was not applied (with changes-only packages it never resends them).
+IMPORT_SUCCESS = "Импорт успешно завершен."
+IMPORT_NOT_CATALOG = "Файл не содержит данных каталога."
+IMPORT_FAILED = "Ошибка импорта"
+IMPORT_INTERNAL_ERROR = "Внутренняя ошибка импорта: {error}"
+IMPORT_FILE_NOT_REACHED = "Файл не обработан: импорт прерван ошибкой."
+IMPORT_MORE_WARNINGS = "И ещё замечаний: {count}. Полный список в отчёте импорта на сайте."
+# Why exchange.jobs failed an import whose worker is gone or that no worker ever started.
+IMPORT_WORKER_LOST = "Обработчик импорта остановлен: нет признаков работы с {since}. Импорт прерван, повторите обмен."
+IMPORT_WORKER_RESTARTED = (
+    "Обработчик импорта остановлен: процесс {worker} перезапущен. Импорт прерван, повторите обмен."
+)
+IMPORT_WORKER_KILLED = "Обработчик импорта остановлен: {error}. Импорт прерван, повторите обмен."
+IMPORT_STALE = "Импорт не выполнялся с {since}: обработчик импорта не запущен. Импорт прерван, повторите обмен."
+IMPORT_STOPPED_BY_ADMIN = "Импорт прерван администратором сайта. Повторите обмен."
 INTERNAL_ERROR = "Internal error, ref {ref}"
 
 # Bitrix 1c_exchange.php answers an unknown ``type`` with this English text (BX-ADMIN).

@@ -3,10 +3,17 @@ CELERY_BEAT_SCHEDULE). The work is in the services; the tasks pass ids and call 
 
 from __future__ import annotations
 
-from celery import Task, shared_task
+import logging
+from typing import Any
 
+from billiard.exceptions import TimeLimitExceeded, WorkerLostError
+from celery import Task, shared_task
+from celery.signals import task_failure, worker_ready
+
+from exchange.jobs import jobs_check, jobs_fail_of_task, jobs_fail_of_worker
+from exchange.protocol import IMPORT_WORKER_KILLED
 from exchange.services.audit import audit_prune
-from exchange.services.catalog_import import import_session_run, imports_fail_stale
+from exchange.services.catalog_import import import_session_run
 from exchange.services.sessions import sessions_expire_idle
 from exchange.services.uploads import uploads_remove_stale
 
@@ -26,8 +33,10 @@ def prune_exchange_logs() -> dict[str, int]:
     return {"days_removed": result.days_removed, "files_removed": result.files_removed, "bytes_left": result.bytes_left}
 
 
-# Soft limit: the task stops cleanly and the import is marked failed; hard limit: the worker
-# process is killed and the stale cleanup releases the lock. 100k products take about a minute.
+logger = logging.getLogger(__name__)
+
+# Soft limit: the task stops cleanly and the import is marked failed; hard limit: the pool process
+# is killed and on_import_process_lost fails the import. 100k products take about a minute.
 IMPORT_SOFT_TIME_LIMIT = 3 * 3600
 IMPORT_HARD_TIME_LIMIT = IMPORT_SOFT_TIME_LIMIT + 300
 
@@ -36,19 +45,44 @@ IMPORT_HARD_TIME_LIMIT = IMPORT_SOFT_TIME_LIMIT + 300
     name="exchange.run_catalog_import",
     bind=True,
     acks_late=True,  # safe: the import is idempotent and a second live runner is refused
-    reject_on_worker_lost=False,  # a killed import is not redelivered: the stale cleanup fails it
+    reject_on_worker_lost=False,  # a killed import is not redelivered: exchange.jobs fails it
     soft_time_limit=IMPORT_SOFT_TIME_LIMIT,
     time_limit=IMPORT_HARD_TIME_LIMIT,
 )
 def run_catalog_import(self: Task, import_session_id: int) -> str:
-    result = import_session_run(import_session_id=import_session_id, task_id=self.request.id or "")
+    result = import_session_run(
+        import_session_id=import_session_id, task_id=self.request.id or "", worker=self.request.hostname or ""
+    )
     return result.status if result is not None else "not claimed"
 
 
-@shared_task(name="exchange.fail_stale_imports", soft_time_limit=300, time_limit=360)
+@shared_task(name="exchange.fail_stale_imports", soft_time_limit=50, time_limit=55)
 def fail_stale_imports() -> int:
-    """Fail imports without progress for EXCHANGE_IMPORT_STALE_MINUTES, releasing the lock."""
-    return imports_fail_stale()
+    """Every minute: fail imports whose worker is lost (no heartbeat for EXCHANGE_IMPORT_LOST_SECONDS)
+    or that no worker started (EXCHANGE_IMPORT_STALE_MINUTES), releasing the lock."""
+    return jobs_check()
+
+
+@worker_ready.connect
+def on_worker_ready(sender: Any = None, **kwargs: Any) -> None:
+    """A worker (re)starting under a name fails the imports that name was running (they died with
+    it), then runs the lost/stale check at once instead of waiting for beat."""
+    try:
+        jobs_fail_of_worker(worker=getattr(sender, "hostname", "") or "")
+        jobs_check()
+    except Exception:  # never keep a worker from starting
+        logger.exception("Checking for lost imports at worker start failed")
+
+
+@task_failure.connect(sender=run_catalog_import)
+def on_import_process_lost(
+    sender: Any = None, task_id: str = "", exception: BaseException | None = None, **kwargs: Any
+) -> None:
+    """The pool process running an import died (killed, out of memory, hard time limit): the main
+    worker process hears of it here and fails the import at once."""
+    if isinstance(exception, WorkerLostError | TimeLimitExceeded):
+        error = "превышено время выполнения" if isinstance(exception, TimeLimitExceeded) else "процесс завершён"
+        jobs_fail_of_task(task_id=task_id or "", reason=IMPORT_WORKER_KILLED.format(error=error))
 
 
 # --- the customer sync with 1C's HTTP service (exchange.counterparties) ------------------------

@@ -476,6 +476,7 @@ class CatalogImporter:
 
     def _write_products(self, products: list[cml.Product]) -> None:
         counters = self.report.entity("products")
+        products = list({product.id: product for product in products}.values())  # the last of a repeated Ид wins
         existing = {
             onec_id: _ExistingProduct(pk, content_hash, is_active)
             for onec_id, pk, content_hash, is_active in self.writer.select_in(

@@ -15,37 +15,49 @@ or ``failure`` with the reason, so the operator in 1C sees the real outcome. In 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from commerceml.detect import detect_file_kind, import_rank
 from commerceml.errors import CommerceMLError
 from commerceml.pipe import iter_records_in_subprocess
 from commerceml.reader import iter_records
-from commerceml.records import Record
+from commerceml.records import InvalidElement, Record
 from commerceml.scan import scan_file
 from exchange.conf import exchange_settings
 from exchange.importers.catalog import CatalogImporter, SeenSet, catalog_state
-from exchange.importers.report import ImportReport
+from exchange.importers.report import ENTITY_LABELS, ImportReport
+from exchange.jobs import Heartbeat, JobCancelled, job_claim, job_owned
 from exchange.models import ExchangeSession, ExchangeType, ImportFile, ImportSession
-from exchange.protocol import IMPORT_ALREADY_RUNNING, Answer, ExchangeError, failure, progress, success
+from exchange.protocol import (
+    IMPORT_ALREADY_RUNNING,
+    IMPORT_FAILED,
+    IMPORT_FILE_NOT_REACHED,
+    IMPORT_INTERNAL_ERROR,
+    IMPORT_MORE_WARNINGS,
+    IMPORT_NOT_CATALOG,
+    IMPORT_SUCCESS,
+    Answer,
+    ExchangeError,
+    failure,
+    progress,
+    success,
+)
 
 logger = logging.getLogger(__name__)
 
 ACTIVE = ImportSession.ACTIVE_STATUSES
-# A claimed import whose worker has not reported for this long may be taken over by a redelivered
-# task (the worker died); the hourly stale cleanup is the backstop for imports nobody resumes.
-TAKEOVER_AFTER = dt.timedelta(minutes=10)
 # Write the progress line at most this often (a batch is ~1000 objects, a few per second).
 PROGRESS_EVERY = dt.timedelta(seconds=1)
 
-SUCCESS_TEXT = "Импорт успешно завершен."
 # CommerceML files without catalog data (commerceml.detect.FileKind), passed over by the catalog
 # import. "unknown" (not CommerceML) and "unreadable" are not among them: such a file fails, with
 # the parser's line and reason when it is broken.
@@ -200,26 +212,33 @@ def catalog_import_step(*, session: ExchangeSession, filename: str) -> Answer:
             raise ImportAlreadyRunning from waiting
         return progress(waiting.stage)
     if exchange_settings().import_mode == "background":
-        if file.status == ImportFile.Status.FAILED:
-            return failure(file.error_message or file.import_session.error_message)
+        if file.status == ImportFile.Status.FAILED or file.import_session.status == ImportSession.Status.FAILED:
+            return _failure_for(file)
         return success("Импорт поставлен в очередь.")
     return _answer_for(file)
 
 
 def _answer_for(file: ImportFile) -> Answer:
     import_session = file.import_session
+    if import_session.status == ImportSession.Status.FAILED or file.status == ImportFile.Status.FAILED:
+        return _failure_for(file)
     if file.status == ImportFile.Status.DONE:
-        return success(SUCCESS_TEXT)
+        return success(IMPORT_SUCCESS, *_warning_lines(file))
     if file.status == ImportFile.Status.SKIPPED:
-        return success("Файл не содержит данных каталога.")
-    if file.status == ImportFile.Status.FAILED:
-        return failure(file.error_message or import_session.error_message or "Ошибка импорта")
-    if import_session.status == ImportSession.Status.FAILED:
-        return failure(import_session.error_message or "Ошибка импорта")
+        return success(IMPORT_NOT_CATALOG)
     if import_session.status == ImportSession.Status.COMPLETED:
         # Finished without reaching this file: cannot happen unless the file vanished.
         return failure(f"Файл {file.name} не был обработан")
     return progress(import_session.stage or "Импорт выполняется")
+
+
+def _failure_for(file: ImportFile) -> Answer:
+    """A file of a failed import fails whatever its own state (done, skipped, never reached): the
+    package was not applied as a whole. Its own error when it failed by itself, else the import's."""
+    own = file.error_message if file.status == ImportFile.Status.FAILED else ""
+    if own == IMPORT_FILE_NOT_REACHED:
+        own = ""
+    return failure(own or file.import_session.error_message or IMPORT_FAILED)
 
 
 def catalog_deactivate(*, session: ExchangeSession, params: Mapping[str, str]) -> Answer:
@@ -266,28 +285,6 @@ def _deactivate_unseen(
     )
 
 
-def _claim(import_session_id: int, task_id: str) -> ImportSession | None:
-    now = timezone.now()
-    with transaction.atomic():
-        item = ImportSession.objects.select_for_update().filter(pk=import_session_id).first()
-        if item is None:
-            return None
-        if item.status == ImportSession.Status.IN_PROGRESS:
-            last = item.heartbeat_at or item.started_at or item.created_at
-            if now - last < TAKEOVER_AFTER:
-                return None  # another worker is on it
-            logger.warning("Taking over import %s: no progress since %s", item.pk, last)
-        elif item.status != ImportSession.Status.PENDING:
-            return None
-        item.status = ImportSession.Status.IN_PROGRESS
-        item.started_at = item.started_at or now
-        item.heartbeat_at = now
-        item.task_id = task_id
-        item.stage = "Импорт начат"
-        item.save(update_fields=["status", "started_at", "heartbeat_at", "task_id", "stage"])
-    return item
-
-
 ProgressListener = Callable[[str, int, int | None], None]
 
 
@@ -311,7 +308,7 @@ class _Progress:
         self.last_write = now
         line = f"{label}: {done} из {total}" if total else f"{label}: {done}"
         stage = f"{self.file}: {line}" if self.file else line
-        ImportSession.objects.filter(pk=self.import_session.pk).update(
+        written = ImportSession.objects.filter(job_owned(self.import_session)).update(
             stage=stage[:255],
             progress_done=done,
             progress_total=total or 0,
@@ -319,22 +316,34 @@ class _Progress:
             counters=self.report.counters_dict(),
             report="\n".join([*self.finished_lines, stage]),
         )
+        if not written:  # failed meanwhile (lost-worker check, the admin) or taken over
+            raise JobCancelled
 
     def file_done(self, name: str) -> None:
         self.finished_lines.append(f"{name}: обработан")
 
 
 def import_session_run(
-    *, import_session_id: int, task_id: str = "", on_progress: ProgressListener | None = None
+    *, import_session_id: int, task_id: str = "", worker: str = "", on_progress: ProgressListener | None = None
 ) -> ImportSession | None:
     """Run (or resume) an import: the body of the Celery task, callable without Celery.
 
     ``on_progress(stage, done, total)`` is called after every batch (the manual command draws
     its progress bar with it); the ImportSession row is updated at most once a second.
     """
-    import_session = _claim(import_session_id, task_id)
+    import_session = job_claim(job_id=import_session_id, task_id=task_id, worker=worker)
     if import_session is None:
         return None
+    try:
+        with Heartbeat(import_session):
+            _run(import_session, on_progress)
+    except JobCancelled:
+        logger.warning("Import %s was failed or taken over while it ran; stopped", import_session.pk)
+    import_session.refresh_from_db()
+    return import_session
+
+
+def _run(import_session: ImportSession, on_progress: ProgressListener | None) -> None:
     report = ImportReport()
     tracker = _Progress(import_session, report, on_progress)
     importer = CatalogImporter(base_dir=Path(import_session.base_dir), report=report, progress=tracker)
@@ -352,14 +361,14 @@ def import_session_run(
             error = _import_file(importer, import_session, file, tracker)
             if error:
                 break
+    except JobCancelled:
+        raise
     except Exception as exc:
         logger.exception("Import %s failed", import_session.pk)
-        _close(import_session, importer, report, tracker, error=f"Внутренняя ошибка импорта: {type(exc).__name__}")
+        _close(import_session, importer, report, tracker, error=IMPORT_INTERNAL_ERROR.format(error=type(exc).__name__))
         raise
     if error:
         _close(import_session, importer, report, tracker, error=error)
-    import_session.refresh_from_db()
-    return import_session
 
 
 def _pending_files(import_session: ImportSession) -> QuerySet[ImportFile]:
@@ -403,12 +412,17 @@ def _import_file(importer: CatalogImporter, import_session: ImportSession, file:
         file.seen_products, file.seen_variants = earlier.seen_products, earlier.seen_variants
         file.full_catalog, file.full_offers = earlier.full_catalog, earlier.full_offers
     else:
+        report = importer.report
+        first_issue, dropped_before = len(report.issues), report.issues_dropped
         try:
-            importer.import_records(_records(path), file_label=file.name, totals=scan.counts)
+            importer.import_records(_records(path, file.name), file_label=file.name, totals=scan.counts)
         except CommerceMLError as exc:
             exc.file = file.name  # the name 1C knows, not our folder layout
             return _fail_file(file, str(exc))
         tracker.file_done(file.name)
+        issues = report.issues[first_issue:]
+        file.warnings = [_issue_line(issue) for issue in issues[:WARNINGS_SHOWN]]
+        file.warnings_count = len(issues) + report.issues_dropped - dropped_before
         file.seen_products = importer.file_seen_products.pack()
         file.seen_variants = importer.file_seen_variants.pack()
         file.full_catalog, file.full_offers = importer.file_full_catalog, importer.file_full_offers
@@ -424,6 +438,8 @@ def _import_file(importer: CatalogImporter, import_session: ImportSession, file:
             "seen_variants",
             "full_catalog",
             "full_offers",
+            "warnings",
+            "warnings_count",
         ]
     )
     return ""
@@ -434,10 +450,40 @@ def _import_file(importer: CatalogImporter, import_session: ImportSession, file:
 SUBPROCESS_MIN_BYTES = 4 * 1024 * 1024
 
 
-def _records(path: Path) -> Iterator[Record]:
+def _records(path: Path, name: str) -> Iterator[Record]:
     if path.stat().st_size >= SUBPROCESS_MIN_BYTES:
-        return iter_records_in_subprocess(path, on_invalid="yield")
-    return iter_records(path, on_invalid="yield")
+        records = iter_records_in_subprocess(path, on_invalid="yield")
+    else:
+        records = iter_records(path, on_invalid="yield")
+    # The reader names the file it opened (the server's absolute path); reports and 1C's answers
+    # name it as 1C did, relative to the exchange folder.
+    for record in records:
+        if type(record) is InvalidElement:
+            record = dataclasses.replace(record, file=name)
+        yield record
+
+
+# 1C's answer for a file lists at most this many element problems after ``success`` (protocol.md
+# §1.4: the keyword alone on line 1, messages on the following lines, shown in 1C's exchange log);
+# the import's report on the site keeps up to MAX_ISSUES of them.
+WARNINGS_SHOWN = 20
+WARNING_LINE_CHARS = 300
+
+
+def _issue_line(issue: Mapping[str, Any]) -> str:
+    """One element problem as a line of 1C's log: ``Ошибка: offers.xml:12: Предложения Ид=…: reason``."""
+    where = f"{issue.get('file') or ''}:{issue['line']}" if issue.get("line") else str(issue.get("file") or "")
+    label = ENTITY_LABELS.get(str(issue.get("entity")), str(issue.get("entity")))
+    level = "Ошибка" if issue.get("level") == "error" else "Замечание"
+    element = f" Ид={issue['id']}" if issue.get("id") else ""
+    return f"{level}: {where}: {label}{element}: {issue.get('reason')}"[:WARNING_LINE_CHARS]
+
+
+def _warning_lines(file: ImportFile) -> list[str]:
+    lines = list(file.warnings or [])
+    if file.warnings_count > len(lines):
+        lines.append(IMPORT_MORE_WARNINGS.format(count=file.warnings_count - len(lines)))
+    return lines
 
 
 def _unchanged_since(file: ImportFile, import_session: ImportSession) -> ImportFile | None:
@@ -526,12 +572,15 @@ def _close(
     with transaction.atomic():
         # Same row lock as _queue_file: a file added concurrently is either seen here or finds
         # this import finished and starts a new one.
-        ImportSession.objects.select_for_update().filter(pk=import_session.pk).first()
+        if not ImportSession.objects.select_for_update().filter(job_owned(import_session)).exists():
+            raise JobCancelled  # failed meanwhile (lost-worker check, the admin): its outcome stands
         if not failed and _pending_files(import_session).exists():
             return False
         if failed:
-            # Files never reached stay visible as not processed, not as pending work.
-            _pending_files(import_session).update(status=ImportFile.Status.SKIPPED)
+            # Files never reached (or interrupted) are failed: 1C is answered failure for them.
+            _pending_files(import_session).update(
+                status=ImportFile.Status.FAILED, error_message=IMPORT_FILE_NOT_REACHED, finished_at=now
+            )
         ImportSession.objects.filter(pk=import_session.pk).update(
             catalog_state={} if failed else catalog_state(),
             status=ImportSession.Status.FAILED if failed else ImportSession.Status.COMPLETED,
@@ -548,28 +597,3 @@ def _close(
             full_offers=importer.full_offers,
         )
     return True
-
-
-def imports_fail_stale(*, now: dt.datetime | None = None) -> int:
-    """Mark imports without progress for EXCHANGE_IMPORT_STALE_MINUTES failed; releases the lock."""
-    now = now or timezone.now()
-    threshold = now - dt.timedelta(minutes=exchange_settings().import_stale_minutes)
-    stale = ImportSession.objects.filter(status__in=ACTIVE).filter(
-        Q(heartbeat_at__lt=threshold) | Q(heartbeat_at=None, created_at__lt=threshold)
-    )
-    count = 0
-    for item in stale:
-        last = item.heartbeat_at or item.created_at
-        message = f"stale: no progress since {timezone.localtime(last):%Y-%m-%d %H:%M:%S}"
-        updated = (
-            ImportSession.objects.filter(pk=item.pk, status__in=ACTIVE)
-            .filter(Q(heartbeat_at__lt=threshold) | Q(heartbeat_at=None))
-            .update(status=ImportSession.Status.FAILED, finished_at=now, error_message=message, stage=message)
-        )
-        if updated:
-            item.files.filter(status__in=(ImportFile.Status.PENDING, ImportFile.Status.IN_PROGRESS)).update(
-                status=ImportFile.Status.FAILED, error_message=message
-            )
-            logger.warning("Import %s marked failed: %s", item.pk, message)
-            count += 1
-    return count

@@ -104,6 +104,8 @@ def test_a_second_exchange_is_refused_while_another_imports(worker, onec: OneCCl
         base_dir=str(tmp_path), status=ImportSession.Status.IN_PROGRESS, heartbeat_at=timezone.now()
     )
 
+    onec.max_progress_polls = 3  # refused at once, not kept polling until a timeout
+
     with pytest.raises(ExchangeFailure) as failure:
         onec.run_catalog_exchange(SAMPLES / "cml208-bigperson", use_zip=False)
 

@@ -13,6 +13,7 @@ import hashlib
 import io
 import socket
 import threading
+import time
 import tracemalloc
 import zipfile
 from collections.abc import Callable, Iterator
@@ -502,6 +503,12 @@ def test_html_login_page_on_checkauth_is_a_protocol_error(server, client):
 
 def test_every_request_is_recorded(server, client):
     server.progress_per_import = 1
+
+    def slow_checkauth(request: Recorded) -> Response:
+        time.sleep(0.2)
+        return 200, {"Content-Type": "text/plain; charset=utf-8"}, BITRIX_CHECKAUTH
+
+    server.overrides["checkauth"] = slow_checkauth
     client.checkauth("catalog")
     client.import_file("import.xml")
 
@@ -512,7 +519,8 @@ def test_every_request_is_recorded(server, client):
     ]
     assert client.records[1].url == server.base_url + "?type=catalog&mode=import&filename=import.xml&sessid=tok42"
     assert client.records[1].detail == "Шаг 1"
-    assert all(r.elapsed >= 0 for r in client.records)
+    assert client.records[0].elapsed >= 0.2  # the time the request took, as the server made it wait
+    assert all(r.elapsed > 0 for r in client.records)
 
 
 # --- catalog scenario ------------------------------------------------------------------------

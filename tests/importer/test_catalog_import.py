@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import shutil
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from django.utils import timezone
 
 from benchmarks.generate_catalog import generate_catalog
 from catalog.models import Category, Price, Product, ProductImage, ProductPropertyValue, ProductVariant, Stock
 from exchange.models import ImportFile, ImportSession
-from exchange.services.catalog_import import ImportAlreadyRunning, import_session_create, imports_fail_stale
+from exchange.services.catalog_import import ImportAlreadyRunning, import_session_create
 from tests.importer.cml import Offer, Prod, import_xml, offers_xml, write
 from tests.importer.conftest import SAMPLES
 
@@ -328,7 +326,7 @@ def test_an_image_1c_did_not_send_is_counted_not_invented(run_import, tmp_path: 
     assert result.counters["images"]["skipped"] == 1
 
 
-# --- the lock and stale imports -------------------------------------------------------------
+# --- the lock -------------------------------------------------------------------------------
 def test_a_second_import_is_refused_while_one_is_active(tmp_path: Path) -> None:
     import_session_create(base_dir=tmp_path, files=[])
 
@@ -336,32 +334,9 @@ def test_a_second_import_is_refused_while_one_is_active(tmp_path: Path) -> None:
         import_session_create(base_dir=tmp_path, files=[])
 
 
-def test_a_stale_import_is_failed_and_releases_the_lock(tmp_path: Path, settings) -> None:
-    settings.EXCHANGE_IMPORT_STALE_MINUTES = 120
-    stuck = import_session_create(base_dir=tmp_path, files=[])
-    long_ago = timezone.now() - timezone.timedelta(hours=3)
-    ImportSession.objects.filter(pk=stuck.pk).update(status="in_progress", heartbeat_at=long_ago)
-    recent = timezone.now()
-
-    assert imports_fail_stale(now=recent) == 1
-
-    stuck.refresh_from_db()
-    assert stuck.status == ImportSession.Status.FAILED
-    assert stuck.error_message.startswith("stale: no progress since ")
-    import_session_create(base_dir=tmp_path, files=[])  # the lock is free again
-
-
-def test_an_import_with_recent_progress_is_not_stale(tmp_path: Path) -> None:
-    running = import_session_create(base_dir=tmp_path, files=[])
-    ImportSession.objects.filter(pk=running.pk).update(status="in_progress", heartbeat_at=timezone.now())
-
-    assert imports_fail_stale() == 0
-
-
 def test_samples_are_copied_into_the_repository() -> None:
     # Tests must run on a clean clone without ../shared: the real exports live in tests/data.
     assert (SAMPLES / "cml207-dobromyslov" / "import0_1.xml").is_file()
-    assert shutil.which("true") is not None
 
 
 @pytest.mark.parametrize(

@@ -11,26 +11,11 @@ import pytest
 
 from catalog.models import Product
 from exchange.models import ImportSession
-from exchange.services import catalog_import
 from tests.exchange.conftest import OneC, assert_answer
 from tests.importer.cml import Prod, import_xml
+from tests.importer.conftest import run_queued
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def queued(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """Imports are queued but not run until the test says so."""
-    ids: list[int] = []
-    monkeypatch.setattr(
-        catalog_import, "import_session_enqueue", lambda *, import_session: ids.append(import_session.pk)
-    )
-    return ids
-
-
-def run_queued(ids: list[int]) -> None:
-    while ids:
-        catalog_import.import_session_run(import_session_id=ids.pop(0))
 
 
 def test_1c_is_kept_polling_until_the_file_is_imported_then_told_success(catalog: OneC, queued: list[int]) -> None:

@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('customers', '0002_customer_address_and_failed_sync'),
-        ('exchange', '0005_unchanged_file_detection'),
+        ('exchange', '0007_import_file_warnings'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
