@@ -30,22 +30,30 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
 from catalog.models import PriceType
-from commerceml.records import Counterparty
+from commerceml import iter_records
+from commerceml.records import Counterparty, Document, InvalidElement
 from customers.models import SyncStatus, User
-from exchange.counterparties.mapper import COMPANY_FIELDS, CONTACT_FIELDS, CustomerData, CustomerDataMapper
+from exchange.counterparties.mapper import (
+    COMPANY_FIELDS,
+    CONTACT_FIELDS,
+    SITE_ID_PREFIX,
+    CustomerData,
+    CustomerDataMapper,
+)
 from exchange.counterparties.models import CustomerSyncLog, CustomerSyncState, SyncDirection, SyncOutcome
 
 logger = logging.getLogger(__name__)
 
-NO_ID = "нет Ид контрагента"
+NO_ID = "нет Ид контрагента в 1С"
 NO_EMAIL = "нет email: покупатель входит на сайт по email, создать его нельзя"
 DELETED = "помечен на удаление в 1С"
 EMAIL_OWNED = "email {email} принадлежит другому покупателю ({other}): не изменён"
@@ -181,7 +189,7 @@ def counterparty_apply(*, data: CustomerData, source: str) -> ApplyResult:
 
 
 def _apply(data: CustomerData, *, again: bool = True) -> ApplyResult:
-    if not data.onec_id:
+    if not data.onec_id or data.onec_id.startswith(SITE_ID_PREFIX):
         return ApplyResult(SyncOutcome.SKIPPED, None, error=NO_ID)
     if data.deleted:
         return ApplyResult(SyncOutcome.SKIPPED, None, error=DELETED)
@@ -218,9 +226,52 @@ def _apply(data: CustomerData, *, again: bool = True) -> ApplyResult:
 def counterparties_import(*, records: Iterable[Counterparty], source: str) -> dict[str, int]:
     """Apply Контрагент records (a Контрагенты file, the counterparties of order documents 1C
     sends back); totals per outcome."""
+    return counterparties_import_report(records=records, source=source).totals
+
+
+@dataclass
+class CounterpartiesReport:
+    totals: dict[str, int] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)  # "<Ид>: <reason>" of skipped elements
+
+    def summary(self) -> str:
+        labels = dict(SyncOutcome.choices)
+        return ", ".join(f"{labels.get(k, k).lower()}: {v}" for k, v in sorted(self.totals.items())) or "нет"
+
+
+def counterparties_import_report(
+    *, records: Iterable[Counterparty | InvalidElement], source: str
+) -> CounterpartiesReport:
     mapper = CustomerDataMapper()
-    totals: dict[str, int] = {}
+    report = CounterpartiesReport()
     for record in records:
+        if isinstance(record, InvalidElement):
+            report.totals[SyncOutcome.SKIPPED] = report.totals.get(SyncOutcome.SKIPPED, 0) + 1
+            report.problems.append(f"{record.id or '—'}: {record.reason}")
+            continue
         result = counterparty_apply(data=mapper.map_1c_to_platform(record), source=source)
-        totals[result.outcome] = totals.get(result.outcome, 0) + 1
-    return totals
+        report.totals[result.outcome] = report.totals.get(result.outcome, 0) + 1
+        if result.error:
+            report.problems.append(f"{record.id or '—'}: {result.error}")
+    return report
+
+
+def counterparties_file_import(*, path: Path, source: str) -> CounterpartiesReport:
+    """A 3.1 Контрагенты file (contragents___*.xml, protocol.md §5.8) from a catalog or sale
+    exchange. A Контрагент the reader cannot use is skipped and reported; broken XML raises
+    CommerceMLError (what came before it is kept: each counterparty is its own transaction)."""
+
+    def records() -> Iterator[Counterparty | InvalidElement]:
+        for record in iter_records(path, on_invalid="yield"):
+            if isinstance(record, Counterparty | InvalidElement):
+                yield record
+
+    return counterparties_import_report(records=records(), source=source)
+
+
+def document_counterparties(documents: Iterable[Document]) -> Iterator[Counterparty]:
+    """The buyers of order documents 1C sends back (protocol.md §5.7), for counterparties_import."""
+    for document in documents:
+        for counterparty in document.counterparties:
+            if (counterparty.role or "Покупатель") == "Покупатель":
+                yield counterparty

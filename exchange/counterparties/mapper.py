@@ -27,13 +27,15 @@ from customers.models import CustomerType, User
 from customers.validators import company_requisites_errors, phone_normalize
 from exchange.conf import CustomerSyncSettings, customer_sync_settings
 from exchange.protocol import CUSTOMER_DATA_INVALID
+from exchange.sale.documents import customer_counterparty_id
 
 # Контакт types 1C writes (protocol.md §5.6: Bitrix's old and new spellings).
 EMAIL_CONTACT_KINDS = frozenset({"почта", "электронная почта", "email", "e-mail"})
 EMAIL_CONTACT_KIND = "Электронная почта"
 PHONE_CONTACT_KIND = "Телефон рабочий"
 COUNTERPARTY_ROLE = "Покупатель"
-# The prefix of the Ид a site customer carries in CommerceML until 1C has given its own.
+# Ид the site writes for counterparties 1C does not know yet (exchange.sale.documents:
+# "site-customer-<id>", "site-guest-<number>"); 1C may echo them back, but they are not 1C's.
 SITE_ID_PREFIX = "site-"
 
 CONTACT_FIELDS = ("first_name", "last_name", "email", "phone", "address")
@@ -143,7 +145,7 @@ class CustomerDataMapper:
             contacts.append(Contact(kind=PHONE_CONTACT_KIND, value=phone))
         requisites = tuple(self._extra_values(customer).items())
         return Counterparty(
-            id=customer.onec_id or f"{SITE_ID_PREFIX}{site_id(customer)}",
+            id=customer_counterparty_id(customer_id=customer.pk, onec_id=customer.onec_id),
             name=customer.company_name if is_company else full_name,
             role=COUNTERPARTY_ROLE,
             full_name=customer.company_name if is_company else full_name,

@@ -14,6 +14,7 @@ from commerceml import CommerceMLError, FileKind, inspect_file, iter_records
 from commerceml.records import Document
 from commerceml.writer import WINDOWS_1251
 from exchange.conf import exchange_settings
+from exchange.counterparties.importer import counterparties_file_import, counterparties_import, document_counterparties
 from exchange.models import ExchangeSession
 from exchange.protocol import (
     IMPORT_FILE_MISSING,
@@ -115,9 +116,13 @@ def sale_file_apply(*, path: Path, name: str) -> Answer:
     shown = uploads.shown_name(name)
     try:
         kind = inspect_file(path).kind
+        if kind == FileKind.CONTRAGENTS:
+            return _counterparties_file_apply(path=path, name=name)
         if kind not in ORDER_FILE_KINDS:
             return failure(SALE_FILE_NOT_ORDERS.format(name=shown))
         report = applier.documents_apply(documents=_documents(path))
+        # The buyers of these documents are 1C's counterparties: customers learn 1C's data too.
+        counterparties_import(records=document_counterparties(_documents(path)), source=f"sale: {shown}")
     except CommerceMLError as exc:
         logger.warning("order file %s not applied: %s", name, exc)
         return failure(SALE_FILE_MALFORMED.format(name=shown, reason=str(exc)[:300]))
@@ -129,6 +134,14 @@ def sale_file_apply(*, path: Path, name: str) -> Answer:
         len(report.unknown),
     )
     return success(*report.warnings)
+
+
+def _counterparties_file_apply(*, path: Path, name: str) -> Answer:
+    """A Контрагенты file in the sale exchange (protocol.md §3.4, §5.8): customers created or
+    updated by the customer sync; skipped counterparties are listed after success."""
+    report = counterparties_file_import(path=path, source=f"sale: {uploads.shown_name(name)}")
+    logger.info("counterparties file %s: %s", name, report.summary())
+    return success(f"Контрагенты: {report.summary()}", *report.problems[:20])
 
 
 def sale_file_received(*, session: ExchangeSession, filename: str) -> Answer:

@@ -62,6 +62,9 @@ PROGRESS_EVERY = dt.timedelta(seconds=1)
 # import. "unknown" (not CommerceML) and "unreadable" are not among them: such a file fails, with
 # the parser's line and reason when it is broken.
 NOT_CATALOG_KINDS = frozenset({"documents", "contragents", "empty"})
+# Контрагенты files (3.1 contragents___*.xml) 1C sends with the catalog are imported by the
+# customer sync, in this job, in their place in the dependency order.
+COUNTERPARTIES_KIND = "contragents"
 
 
 class ImportAlreadyRunning(ExchangeError):
@@ -388,6 +391,8 @@ def _import_file(importer: CatalogImporter, import_session: ImportSession, file:
     path = Path(import_session.base_dir) / file.name
     if not path.is_file():
         return _fail_file(file, f"{file.name}: файл не найден")
+    if file.kind == COUNTERPARTIES_KIND:
+        return _import_counterparties_file(file, path, tracker)
     if file.kind in NOT_CATALOG_KINDS:
         file.status = ImportFile.Status.SKIPPED
         file.finished_at = timezone.now()
@@ -467,6 +472,25 @@ def _records(path: Path, name: str) -> Iterator[Record]:
 # §1.4: the keyword alone on line 1, messages on the following lines, shown in 1C's exchange log);
 # the import's report on the site keeps up to MAX_ISSUES of them.
 WARNINGS_SHOWN = 20
+
+
+def _import_counterparties_file(file: ImportFile, path: Path, tracker: _Progress) -> str:
+    from exchange.counterparties.importer import counterparties_file_import
+
+    try:
+        report = counterparties_file_import(path=path, source=f"exchange: {file.name}")
+    except CommerceMLError as exc:
+        exc.file = file.name
+        return _fail_file(file, str(exc))
+    tracker.finished_lines.append(f"{file.name}: контрагенты — {report.summary()}")
+    file.warnings = report.problems[:WARNINGS_SHOWN]
+    file.warnings_count = len(report.problems)
+    file.status = ImportFile.Status.DONE
+    file.finished_at = timezone.now()
+    file.save(update_fields=["warnings", "warnings_count", "status", "finished_at"])
+    return ""
+
+
 WARNING_LINE_CHARS = 300
 
 

@@ -27,3 +27,7 @@ def queued(monkeypatch: pytest.MonkeyPatch) -> QueuedTasks:
 
     monkeypatch.setattr(tasks.export_customer_to_1c, "apply_async", apply_async)
     return record
+
+
+# The in-process 1C client of the endpoint's tests, for the Контрагенты files sent in an exchange.
+from tests.exchange.conftest import catalog, exchange_user, onec, sale_onec  # noqa: E402, F401

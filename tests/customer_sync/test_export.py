@@ -285,3 +285,22 @@ def test_json_body_is_utf8_json(onec_service: CustomersService) -> None:
     attempt(customer)
     assert onec_service.requests[-1]["first_name"] == "Ёжик"
     assert json.dumps(onec_service.requests[-1], ensure_ascii=False)
+
+
+def test_commerceml_format_sends_one_kontragent(onec_service: CustomersService, settings: SettingsWrapper) -> None:
+    settings.ONEC_CUSTOMERS_FORMAT = "commerceml"
+    customer = marked(company=True)
+
+    assert attempt(customer)[0] == SyncOutcome.SUCCESS
+
+    sent = onec_service.requests[-1]
+    assert (sent["site_id"], sent["onec_id"], sent["inn"], sent["kpp"]) == (
+        str(customer.pk),
+        None,
+        "7707083893",
+        "773601001",
+    )
+    assert customer.onec_id == onec_service.stats.issued[str(customer.pk)][0]
+    customer_update(customer=customer, address="Москва")
+    attempt(customer)
+    assert onec_service.requests[-1]["onec_id"] == customer.onec_id
