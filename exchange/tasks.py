@@ -122,7 +122,7 @@ def import_customers_from_1c(run_id: int | None = None) -> str:
     from exchange.conf import customer_sync_settings
     from exchange.counterparties.client import ImportPageError
     from exchange.counterparties.models import CustomerSyncRun, SyncDirection
-    from exchange.counterparties.runs import import_run, last_import_since, run_start
+    from exchange.counterparties.runs import RunBusy, import_run, last_import_since, run_start
 
     conf = customer_sync_settings()
     if not conf.enabled:
@@ -130,7 +130,10 @@ def import_customers_from_1c(run_id: int | None = None) -> str:
     if run_id is not None:
         run = CustomerSyncRun.objects.get(pk=run_id)
     else:
-        run, _ = run_start(direction=SyncDirection.IMPORT, source="schedule", since=last_import_since())
+        try:
+            run, _ = run_start(direction=SyncDirection.IMPORT, source="schedule", since=last_import_since())
+        except RunBusy as exc:  # the previous import (or the command) is still at it
+            return f"busy: {exc}"
     try:
         run = import_run(run=run, limit=conf.import_page_size, conf=conf)
     except ImportPageError as exc:

@@ -101,6 +101,7 @@ class CustomerSyncRun(models.Model):
     cursor = models.BigIntegerField("продолжить с", default=0)  # export: last customer id; import: offset
     processed = models.PositiveIntegerField("обработано", default=0)
     started_at = models.DateTimeField("начат", auto_now_add=True)
+    updated_at = models.DateTimeField("последний шаг", auto_now=True)  # saved after every chunk
     finished_at = models.DateTimeField("завершён", null=True, blank=True)
     error = models.TextField("ошибка", blank=True)
 

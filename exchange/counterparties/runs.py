@@ -3,7 +3,7 @@ chunks, resumable. Used by ``manage.py sync_customers_with_1c`` and the schedule
 
 A run is a CustomerSyncRun row whose ``cursor`` moves after each chunk (export: the last customer
 id done; import: the next offset). A run stopped between chunks is ``interrupted``; the next run of
-the same direction continues from its cursor with the same ``since``.
+the same direction and source continues from its cursor with the same ``since``.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
@@ -24,6 +25,16 @@ from exchange.counterparties.mapper import CustomerDataMapper
 from exchange.counterparties.models import CustomerSyncRun, SyncDirection
 
 Run = CustomerSyncRun
+# A run that has not finished a chunk for this long is taken for dead (its process was killed) and
+# may be continued; a younger one is still running and a second run of its direction is refused.
+# A chunk is at most a few hundred requests of ONEC_HTTP_TIMEOUT each.
+RUN_DEAD_AFTER = dt.timedelta(minutes=30)
+
+
+class RunBusy(Exception):
+    def __init__(self, run: CustomerSyncRun) -> None:
+        super().__init__(f"запуск #{run.pk} ({run.source}) ещё выполняется, позиция {run.cursor}")
+        self.run = run
 
 
 @dataclass
@@ -36,26 +47,36 @@ class ChunkReport:
 
 
 def run_start(*, direction: str, source: str, since: dt.datetime | None, resume: bool = True) -> tuple[Run, bool]:
-    """The interrupted run of ``direction`` to continue (``resumed`` True), else a new one."""
-    if resume:
-        previous = Run.objects.filter(
-            direction=direction, status__in=(Run.Status.INTERRUPTED, Run.Status.RUNNING)
-        ).first()
-        if previous is not None and (since is None or previous.since == since):
+    """The interrupted run of ``direction`` from ``source`` (the command, the schedule) to
+    continue (``resumed`` True), else a new one. Raises RunBusy while another run of the same
+    direction and source is alive. Sources keep apart, so the scheduled import never replaces a
+    command's interrupted run."""
+    with transaction.atomic():
+        unfinished = list(
+            Run.objects.select_for_update()
+            .filter(direction=direction, source=source, status__in=(Run.Status.INTERRUPTED, Run.Status.RUNNING))
+            .order_by("-started_at")
+        )
+        alive_after = timezone.now() - RUN_DEAD_AFTER
+        for run in unfinished:
+            if run.status == Run.Status.RUNNING and run.updated_at > alive_after:
+                raise RunBusy(run)
+        previous = unfinished[0] if unfinished else None
+        if resume and previous is not None and (since is None or previous.since == since):
             previous.status = Run.Status.RUNNING
-            previous.save(update_fields=["status"])
+            previous.save(update_fields=["status", "updated_at"])
             return previous, True
-    Run.objects.filter(direction=direction, status__in=(Run.Status.INTERRUPTED, Run.Status.RUNNING)).update(
-        status=Run.Status.FAILED, error="заменён новым запуском", finished_at=timezone.now()
-    )
-    return Run.objects.create(direction=direction, source=source, since=since), False
+        Run.objects.filter(pk__in=[run.pk for run in unfinished]).update(
+            status=Run.Status.FAILED, error="заменён новым запуском", finished_at=timezone.now()
+        )
+        return Run.objects.create(direction=direction, source=source, since=since), False
 
 
 def run_finish(run: Run, status: str, error: str = "") -> None:
     run.status = status
     run.error = error
     run.finished_at = timezone.now() if status != Run.Status.INTERRUPTED else None
-    run.save(update_fields=["status", "error", "finished_at"])
+    run.save(update_fields=["status", "error", "finished_at", "updated_at"])
 
 
 def last_import_since() -> dt.datetime | None:
@@ -126,7 +147,7 @@ def import_run(
                 raise
             run.cursor += report.processed
             run.processed += report.processed
-            run.save(update_fields=["cursor", "processed"])
+            run.save(update_fields=["cursor", "processed", "updated_at"])
             on_chunk(run, report)
             if not has_more:
                 run_finish(run, Run.Status.DONE)

@@ -192,3 +192,38 @@ def test_ctrl_c_during_import_stops_after_the_page_and_a_rerun_continues(
 
     assert User.objects.count() == 9
     assert CustomerSyncRun.objects.get().status == CustomerSyncRun.Status.DONE
+
+
+def test_a_second_run_while_one_is_alive_is_refused_and_the_schedule_keeps_its_own(
+    onec_service: CustomersService,
+) -> None:
+    from exchange.tasks import import_customers_from_1c
+
+    CustomerSyncRun.objects.create(direction="export", source="command", status=CustomerSyncRun.Status.RUNNING)
+    with pytest.raises(CommandError, match="уже идёт"):
+        run("--direction", "export")
+
+    interrupted = CustomerSyncRun.objects.create(
+        direction="import", source="command", status=CustomerSyncRun.Status.INTERRUPTED, cursor=7
+    )
+    onec_service.add_counterparty(kind="individual", email="a@example.com")
+    assert import_customers_from_1c.run() == "done: 1"
+    interrupted.refresh_from_db()
+    assert interrupted.status == CustomerSyncRun.Status.INTERRUPTED  # the command's rerun continues it
+
+
+def test_a_run_whose_process_died_long_ago_is_continued(onec_service: CustomersService) -> None:
+    import datetime as dt
+
+    from django.utils import timezone
+
+    customers = [UserFactory() for _ in range(3)]
+    dead = CustomerSyncRun.objects.create(
+        direction="export", source="command", status=CustomerSyncRun.Status.RUNNING, cursor=customers[0].pk, processed=1
+    )
+    CustomerSyncRun.objects.filter(pk=dead.pk).update(updated_at=timezone.now() - dt.timedelta(hours=1))
+
+    output = run("--direction", "export")
+
+    assert f"продолжаю прерванный запуск #{dead.pk}" in output
+    assert onec_service.stats.posts == 2

@@ -27,6 +27,7 @@ from exchange.counterparties.client import ImportPageError
 from exchange.counterparties.models import CustomerSyncRun, SyncDirection
 from exchange.counterparties.runs import (
     ChunkReport,
+    RunBusy,
     customers_to_export,
     export_chunk,
     import_run,
@@ -83,6 +84,8 @@ class Command(BaseCommand):
                 self._import(since, restart=options["restart"])
             if options["direction"] in ("export", "both") and not self.stop_requested:
                 self._export(since, restart=options["restart"])
+        except RunBusy as exc:
+            raise CommandError(f"Синхронизация уже идёт: {exc}") from exc
         finally:
             signal.signal(signal.SIGINT, previous)
             self.bar.close()
@@ -119,7 +122,7 @@ class Command(BaseCommand):
             else:
                 report = export_chunk(ids=ids)
             run.cursor, run.processed = ids[-1], run.processed + len(ids)
-            run.save(update_fields=["cursor", "processed"])
+            run.save(update_fields=["cursor", "processed", "updated_at"])
             self.bar.draw("Выгрузка", run.processed, total)
             self.stdout.write(f"  выгрузка: {run.processed}/{total} ({_outcomes(report)})")
             if self.stop_requested:
