@@ -108,3 +108,24 @@ def test_definition_of_done_flaky_1c_200_registrations(
         assert set(issued[str(customer.pk)]) == {customer.onec_id}
     assert all(len(set(onec_ids)) == 1 for onec_ids in issued.values())
     assert onec_service.stats.failures > 0 and onec_service.stats.slow > 0  # the faults did happen
+
+
+def test_a_broker_outage_at_registration_loses_nothing(
+    worker: subprocess.Popen[bytes], onec_service: CustomersService, monkeypatch: pytest.MonkeyPatch, settings: object
+) -> None:
+    from exchange import tasks
+    from exchange.counterparties.export import customers_requeue_due
+
+    def broker_down(*args: object, **kwargs: object) -> None:
+        raise ConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(tasks.export_customer_to_1c, "apply_async", broker_down)
+        customer = customer_register(email="vera@example.com", password=PASSWORD, first_name="Вера")
+    customer.refresh_from_db()
+    assert (customer.needs_1c_export, onec_service.stats.posts) == (True, 0)
+
+    monkeypatch.setattr(settings, "ONEC_SYNC_REQUEUE_MINUTES", 0)
+    assert customers_requeue_due() == 1  # what the beat task does every minute
+
+    wait_for(lambda: User.objects.filter(pk=customer.pk, onec_id__isnull=False).exists(), 20, "the requeued export")
