@@ -171,12 +171,39 @@ class CustomerSyncSettings:
         return bool(self.url)
 
 
+# Customer fields ONEC_EXTRA_FIELDS may never name: 1C must not grant rights or set the sync's own
+# bookkeeping, and the site must not send a password hash. The price tier comes through the price
+# type's role mapping, not as a raw role.
+EXTRA_FIELDS_FORBIDDEN = frozenset(
+    {
+        "id",
+        "pk",
+        "password",
+        "is_staff",
+        "is_superuser",
+        "is_active",
+        "groups",
+        "user_permissions",
+        "last_login",
+        "role",
+        "onec_id",
+        "created_in_1c",
+        "needs_1c_export",
+        "sync_status",
+        "last_sync_at",
+        "sync_error_message",
+    }
+)
+
+
 def _extra_fields(pairs: list[str]) -> tuple[tuple[str, str], ...]:
     result = []
     for pair in pairs:
         site_field, sep, onec_name = pair.partition(":")
         if not sep or not site_field.strip() or not onec_name.strip():
             raise ImproperlyConfigured(f"ONEC_EXTRA_FIELDS items are site_field:1c_name, got {pair!r}")
+        if site_field.strip() in EXTRA_FIELDS_FORBIDDEN:
+            raise ImproperlyConfigured(f"ONEC_EXTRA_FIELDS may not exchange {site_field.strip()!r}")
         result.append((site_field.strip(), onec_name.strip()))
     return tuple(result)
 

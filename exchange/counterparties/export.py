@@ -130,16 +130,23 @@ def _on_customer_changed(sender: object, *, customer: User, fields: frozenset[st
 
 # --- one attempt --------------------------------------------------------------------------------
 def _claim(customer_id: int, conf: CustomerSyncSettings) -> CustomerSyncState | None:
+    """Take the customer's lease, or None when another attempt holds it or nothing is to be done.
+    The state row is locked while deciding, so two tasks can never both take it."""
     now = timezone.now()
-    claimed = (
-        CustomerSyncState.objects.filter(pk=customer_id, customer__needs_1c_export=True)
-        .exclude(customer__sync_status=SyncStatus.FAILED)
-        .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
-        .update(lease_until=now + _lease_duration(conf))
-    )
-    if not claimed:
-        return None
-    return CustomerSyncState.objects.select_related("customer").get(pk=customer_id)
+    with transaction.atomic():
+        state = (
+            CustomerSyncState.objects.select_for_update(of=("self",))
+            .select_related("customer")
+            .filter(pk=customer_id)
+            .first()
+        )
+        if state is None or not state.customer.needs_1c_export or state.customer.sync_status == SyncStatus.FAILED:
+            return None
+        if state.lease_until is not None and state.lease_until >= now:
+            return None
+        state.lease_until = now + _lease_duration(conf)
+        state.save(update_fields=["lease_until"])
+    return state
 
 
 def _request_body(customer: User, mapper: CustomerDataMapper) -> tuple[bytes, str]:

@@ -34,6 +34,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from django.core.exceptions import FieldDoesNotExist
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -110,6 +111,15 @@ def _role_for(price_type_id: str | None, conflicts: list[str]) -> str | None:
     return role
 
 
+def _is_plain_field(name: str) -> bool:
+    """An ONEC_EXTRA_FIELDS target 1C may write: a stored, editable, non-relation field."""
+    try:
+        model_field = User._meta.get_field(name)
+    except FieldDoesNotExist:
+        return False
+    return bool(model_field.concrete and model_field.editable and not model_field.is_relation)
+
+
 def _create(data: CustomerData, role: str | None, now: dt.datetime) -> User:
     customer = User(
         email=data.email,
@@ -123,7 +133,7 @@ def _create(data: CustomerData, role: str | None, now: dt.datetime) -> User:
     if role:
         customer.role = role
     for name, value in data.extra.items():
-        if hasattr(customer, name):
+        if _is_plain_field(name):
             setattr(customer, name, value)
     customer.set_unusable_password()  # logs in only after setting a password (module docstring)
     customer.save()
@@ -160,7 +170,7 @@ def _update(customer: User, data: CustomerData, role: str | None, conflicts: lis
         customer.role = role
         changed.append("role")
     for name, value in data.extra.items():
-        if hasattr(customer, name) and str(getattr(customer, name)) != value:
+        if _is_plain_field(name) and str(getattr(customer, name)) != value:
             setattr(customer, name, value)
             changed.append(name)
     if customer.onec_id is None:

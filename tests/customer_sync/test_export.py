@@ -234,13 +234,13 @@ def test_sync_off_sends_nothing_and_keeps_the_mark(onec_service: CustomersServic
 
 
 def test_extra_fields_are_sent_under_their_1c_names(onec_service: CustomersService, settings: SettingsWrapper) -> None:
-    settings.ONEC_EXTRA_FIELDS = ["role:ЦеноваяГруппа", "date_joined:registered_at"]
-    customer = marked(role="wholesale_1")
+    settings.ONEC_EXTRA_FIELDS = ["customer_type:ВидКонтрагента", "date_joined:registered_at"]
+    customer = marked()
 
     attempt(customer)
 
     sent = onec_service.requests[-1]
-    assert sent["ЦеноваяГруппа"] == "wholesale_1"
+    assert sent["ВидКонтрагента"] == "individual"
     assert sent["registered_at"].startswith(str(customer.date_joined.year))
 
 
@@ -304,3 +304,12 @@ def test_commerceml_format_sends_one_kontragent(onec_service: CustomersService, 
     customer_update(customer=customer, address="Москва")
     attempt(customer)
     assert onec_service.requests[-1]["onec_id"] == customer.onec_id
+
+
+@pytest.mark.parametrize("field", ["password", "is_superuser", "role", "onec_id"])
+def test_extra_fields_cannot_exchange_rights_secrets_or_sync_bookkeeping(settings: SettingsWrapper, field: str) -> None:
+    from django.core.exceptions import ImproperlyConfigured
+
+    settings.ONEC_EXTRA_FIELDS = [f"{field}:X"]
+    with pytest.raises(ImproperlyConfigured, match=field):
+        customer_sync_settings()

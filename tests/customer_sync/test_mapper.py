@@ -91,7 +91,7 @@ def test_commerceml_format_gives_one_kontragent(settings: SettingsWrapper) -> No
 
     assert isinstance(record, Counterparty)
     assert (record.id, record.official_name, record.inn, record.kpp, record.role) == (
-        f"site-{company.pk}",
+        f"site-customer-{company.pk}",
         'ООО "Ромашка"',
         "7707083893",
         "773601001",
