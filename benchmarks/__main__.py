@@ -1,4 +1,4 @@
-"""``python -m benchmarks [upload|reader|import|all] [options]``: runs each benchmark module's
+"""``python -m benchmarks [upload|reader|import|orders|all] [options]``: runs each benchmark module's
 ``main()``; options after the name go to that benchmark. Benchmarks not written yet are skipped."""
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ BENCHMARKS = {
     "upload": "benchmarks.bench_upload",
     "reader": "benchmarks.bench_reader",
     "import": "benchmarks.bench_import",
+    "orders": "benchmarks.bench_orders",
 }
 
 

@@ -137,6 +137,9 @@ class Warehouse(TimestampedModel):
 
 class Product(TimestampedModel):
     onec_id = models.CharField("Ид в 1С", max_length=255, unique=True, null=True, blank=True)
+    # The 1C catalog (Каталог/Ид) the product came from: a full exchange of one catalog deactivates
+    # only its own missing products, never those of another catalog or another 1C node.
+    catalog_onec_id = models.CharField("Ид каталога в 1С", max_length=255, blank=True, default="", db_index=True)
     article = models.CharField("артикул", max_length=255, blank=True, db_index=True)
     name = models.CharField("наименование", max_length=1024, db_index=True)
     description = models.TextField("описание", blank=True)

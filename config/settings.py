@@ -262,6 +262,11 @@ EXCHANGE_IMPORT_SKIP_UNCHANGED_FILES = env_bool(
     True,
     "Skip a file byte-identical to one already imported while the catalog is untouched since.",
 )
+EXCHANGE_DEACTIVATE_MISSING = env_bool(
+    "EXCHANGE_DEACTIVATE_MISSING",
+    True,
+    "Deactivate products and offers a full exchange of their catalog did not contain; 0 keeps them active.",
+)
 EXCHANGE_AUTH_MAX_FAILURES = env_int(
     "EXCHANGE_AUTH_MAX_FAILURES", 5, "Failed checkauth attempts per address or user before throttling."
 )
@@ -320,17 +325,6 @@ ONEC_CUSTOMERS_IMPORT_PAGE_SIZE = env_int(
     "ONEC_CUSTOMERS_IMPORT_PAGE_SIZE", 200, "Customers asked from 1C per import request (limit=)."
 )
 SHOP_SITE_URL = env_str("SHOP_SITE_URL", "http://localhost:8000", "Public address of the site, for links in emails.")
-EMAIL_BACKEND = env_str(
-    "DJANGO_EMAIL_BACKEND",
-    "django.core.mail.backends.console.EmailBackend",
-    "How emails are sent; django.core.mail.backends.smtp.EmailBackend in production.",
-)
-EMAIL_HOST = env_str("DJANGO_EMAIL_HOST", "localhost", "SMTP server for emails.")
-EMAIL_PORT = env_int("DJANGO_EMAIL_PORT", 25, "SMTP port.")
-EMAIL_HOST_USER = env_str("DJANGO_EMAIL_HOST_USER", "", "SMTP user.")
-EMAIL_HOST_PASSWORD = env_str("DJANGO_EMAIL_HOST_PASSWORD", "", "SMTP password.")
-EMAIL_USE_TLS = env_bool("DJANGO_EMAIL_USE_TLS", False, "SMTP with STARTTLS.")
-DEFAULT_FROM_EMAIL = env_str("DJANGO_DEFAULT_FROM_EMAIL", "shop@localhost", "Sender address of emails.")
 
 # --- Logging --------------------------------------------------------------------------------
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO", "Log level of the project's loggers.")

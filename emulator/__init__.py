@@ -11,6 +11,7 @@ from emulator.client import (
     ImportResult,
     InitResult,
     OneCClient,
+    OrderSummary,
     OrdersXml,
     ProgressLimitExceeded,
     ProtocolError,
@@ -18,6 +19,7 @@ from emulator.client import (
     UploadResult,
     collect_catalog_files,
     import_order_key,
+    order_changes_document,
 )
 
 __all__ = [
@@ -31,6 +33,7 @@ __all__ = [
     "ImportResult",
     "InitResult",
     "OneCClient",
+    "OrderSummary",
     "OrdersXml",
     "ProgressLimitExceeded",
     "ProtocolError",
@@ -38,4 +41,5 @@ __all__ = [
     "UploadResult",
     "collect_catalog_files",
     "import_order_key",
+    "order_changes_document",
 ]

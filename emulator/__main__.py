@@ -100,6 +100,14 @@ def build_parser() -> argparse.ArgumentParser:
     _add_common_arguments(sale)
     sale.add_argument("--changes", nargs="*", type=Path, default=[], metavar="FILE", help="changes files")
     sale.add_argument("--out", type=Path, help="where to save the orders XML from mode=query")
+    sale.add_argument("--zip", dest="zip_query", action="store_true", help="ask for a zipped orders answer (zip=yes)")
+    sale.add_argument("--info", action="store_true", help="call mode=info (statuses, payment systems) first")
+    sale.add_argument(
+        "--no-success", dest="confirm", action="store_false", help="skip mode=success (as if 1C failed to store)"
+    )
+    sale.add_argument("--reply-status", metavar="ID", help="send back every received order with this site status id")
+    sale.add_argument("--reply-status-text", metavar="TEXT", help="... or with this 1C status text (Статус заказа)")
+    sale.add_argument("--reply-paid", action="store_true", help="... and mark every received order paid")
     version = sale.add_mutually_exclusive_group()
     version.add_argument("--version", default="2.08", help="CommerceML version sent with init")
     version.add_argument(
@@ -190,11 +198,26 @@ def main(argv: Sequence[str] | None = None) -> int:
                     archive_name=args.archive_name,
                 )
             else:
-                result = client.run_sale_exchange(args.changes, version=args.version, orders_path=args.out)
+                result = client.run_sale_exchange(
+                    args.changes,
+                    version=args.version,
+                    orders_path=args.out,
+                    zip_query=args.zip_query,
+                    info=args.info,
+                    confirm=args.confirm,
+                    reply_status_id=args.reply_status,
+                    reply_status_text=args.reply_status_text,
+                    reply_paid=args.reply_paid,
+                )
                 report = result.report
                 orders = result.orders
                 target = f" saved to {args.out}" if args.out else ""
-                print(f"orders XML: {len(orders.content)} bytes, {orders.encoding}{target}")
+                zipped = " (zipped)" if orders.archive is not None else ""
+                print(f"orders XML{zipped}: {len(orders.content)} bytes, {orders.encoding}{target}")
+                for document in orders.documents:
+                    print(
+                        f"  order {document.number}: {document.amount}, {len(document.lines)} line(s), {document.buyer}"
+                    )
     except ExchangeFailure as failure:
         print(f"failure in mode={failure.mode}: {failure.text or '(no text)'}", file=sys.stderr)
         return EXIT_FAILURE

@@ -21,6 +21,7 @@ Quirks reproduced on purpose:
 from __future__ import annotations
 
 import codecs
+import io
 import logging
 import os
 import re
@@ -33,6 +34,7 @@ from dataclasses import dataclass, field
 from http.cookiejar import CookieJar, DefaultCookiePolicy
 from pathlib import Path
 from urllib.parse import quote
+from xml.etree import ElementTree
 
 import httpx
 
@@ -47,6 +49,7 @@ __all__ = [
     "ImportResult",
     "InitResult",
     "OneCClient",
+    "OrderSummary",
     "OrdersXml",
     "ProgressLimitExceeded",
     "ProtocolError",
@@ -54,6 +57,7 @@ __all__ = [
     "UploadResult",
     "collect_catalog_files",
     "import_order_key",
+    "order_changes_document",
 ]
 
 logger = logging.getLogger("emulator")
@@ -223,11 +227,55 @@ class ImportResult:
 
 
 @dataclass(frozen=True)
+class OrderSummary:
+    """What 1C reads first from one Документ of the orders XML."""
+
+    id: str
+    number: str
+    amount: str
+    buyer: str
+    lines: tuple[str, ...]  # Товар/Ид of each line, in order
+
+
+@dataclass(frozen=True)
 class OrdersXml:
-    """The ``mode=query`` answer exactly as received, with a decoding helper."""
+    """The ``mode=query`` answer as received: ``content`` is the XML (taken out of the archive
+    when the site answered ``application/zip``; ``archive`` then holds the archive itself)."""
 
     content: bytes
     root_tag: str
+    archive: bytes | None = None
+
+    @property
+    def documents(self) -> list[OrderSummary]:
+        """Every Документ (bare or in a 3.1 Контейнер), namespaces ignored."""
+        # expat as bundled with Python 3.11 never fetches external entities and caps entity
+        # amplification; the emulator reads what the site under test wrote.
+        root = ElementTree.fromstring(self.content.removeprefix(codecs.BOM_UTF8))  # noqa: S314
+        summaries = []
+        for element in root.iter():
+            if _local(element.tag) != "Документ":
+                continue
+            fields = {_local(child.tag): child for child in element}
+            buyer = ""
+            holder = fields.get("Контрагенты")
+            if holder is not None and len(holder):
+                names = {_local(child.tag): (child.text or "") for child in holder[0]}
+                buyer = names.get("ОфициальноеНаименование") or names.get("Наименование", "")
+            lines: list[str] = []
+            goods = fields.get("Товары")
+            for line in goods if goods is not None else ():
+                lines += [child.text or "" for child in line if _local(child.tag) == "Ид"]
+            summaries.append(
+                OrderSummary(
+                    id=_text(fields.get("Ид")),
+                    number=_text(fields.get("Номер")),
+                    amount=_text(fields.get("Сумма")),
+                    buyer=buyer,
+                    lines=tuple(lines),
+                )
+            )
+        return summaries
 
     @property
     def has_bom(self) -> bool:
@@ -284,6 +332,7 @@ class ExchangeReport:
 class SaleExchangeResult:
     orders: OrdersXml
     report: ExchangeReport
+    info: bytes | None = None
 
 
 @dataclass(frozen=True)
@@ -422,6 +471,74 @@ def _part_sizes(size: int, file_limit: int) -> list[int]:
         return [size]
     full, rest = divmod(size, file_limit)
     return [file_limit] * full + ([rest] if rest else [])
+
+
+def _local(tag: object) -> str:
+    text = str(tag)
+    return text.rsplit("}", 1)[-1]
+
+
+def _text(element: ElementTree.Element | None) -> str:
+    return (element.text or "").strip() if element is not None else ""
+
+
+def _unzip_orders(body: bytes) -> bytes:
+    """The one XML inside a zipped ``mode=query`` answer (seed 4.3 AC3: one file in the archive)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(body)) as archive:
+            names = [info.filename for info in archive.infolist() if not info.is_dir()]
+            if len(names) != 1:
+                raise ValueError(f"the orders archive holds {len(names)} files, expected one")
+            return archive.read(names[0])
+    except zipfile.BadZipFile as error:
+        raise ValueError(f"broken orders archive: {error}") from error
+
+
+def order_changes_document(
+    orders: Iterable[OrderSummary],
+    *,
+    status_id: str | None = None,
+    status_text: str | None = None,
+    paid: bool = False,
+    onec_number_prefix: str = "ЗК-",
+) -> bytes:
+    """A 1C-like changes file (protocol.md §5.7) for orders 1C received: each gets a 1C number and,
+    when given, a status and the paid flag. UTF-8 with a BOM, namespace of 2.09 like 1C's module."""
+    root = ElementTree.Element(
+        "КоммерческаяИнформация",
+        {
+            "xmlns": "urn:1C.ru:commerceml_2",
+            "ВерсияСхемы": "2.09",
+            "ДатаФормирования": time.strftime("%Y-%m-%dT%H:%M:%S"),
+        },
+    )
+    for index, order in enumerate(orders, start=1):
+        document = ElementTree.SubElement(root, "Документ")
+        for name, value in (
+            ("Ид", order.id),
+            ("Номер", order.number),
+            ("Номер1С", f"{onec_number_prefix}{index:06d}"),
+            ("Дата", time.strftime("%Y-%m-%d")),
+            ("ХозОперация", "Заказ товара"),
+            ("Роль", "Продавец"),
+            ("Валюта", "RUB"),
+            ("Курс", "1"),
+            ("Сумма", order.amount),
+        ):
+            ElementTree.SubElement(document, name).text = value
+        requisites = ElementTree.SubElement(document, "ЗначенияРеквизитов")
+        pairs = [("Проведен", "true"), ("Номер по 1С", f"{onec_number_prefix}{index:06d}")]
+        if status_id:
+            pairs.append(("Статуса заказа ИД", status_id))
+        if status_text:
+            pairs.append(("Статус заказа", status_text))
+        if paid:
+            pairs += [("Оплачен", "true"), ("Дата оплаты по 1С", time.strftime("%Y-%m-%dT%H:%M:%S"))]
+        for name, value in pairs:
+            requisite = ElementTree.SubElement(requisites, "ЗначениеРеквизита")
+            ElementTree.SubElement(requisite, "Наименование").text = name
+            ElementTree.SubElement(requisite, "Значение").text = value
+    return codecs.BOM_UTF8 + ElementTree.tostring(root, encoding="utf-8", xml_declaration=True)
 
 
 def _check_orders_xml(content: bytes) -> str:
@@ -860,11 +977,21 @@ class OneCClient:
         lines = self._text_request("GET", "complete", self.build_url(exchange_type, "complete"))
         return "\n".join(lines[1:]).strip()
 
-    def query(self, exchange_type: str = "sale") -> OrdersXml:
-        """``GET …&mode=query&<line 4>``; returns the orders XML bytes as received."""
+    def query(self, exchange_type: str = "sale", *, zip: bool = False) -> OrdersXml:
+        """``GET …&mode=query[&zip=yes]&<line 4>``; returns the orders XML as received (taken out
+        of the archive when the site answered a zip, seed 4.3 AC3)."""
         mode = "query"
-        url = self.build_url(exchange_type, mode)
+        url = self.build_url(exchange_type, mode, extra=("zip=yes",) if zip else ())
         response, body, elapsed = self._send("GET", mode, url)
+        archive: bytes | None = None
+        if body.startswith(b"PK\x03\x04"):
+            archive = body
+            try:
+                body = _unzip_orders(archive)
+            except ValueError as unzip_error:
+                raise ProtocolError(
+                    str(unzip_error), mode=mode, method="GET", url=url, status=response.status_code, body_excerpt=""
+                ) from unzip_error
         text = _decode_text(body, response.headers.get("Content-Type"))
         lines = _split_lines(text)
         first_line = lines[0].strip() if lines else ""
@@ -907,7 +1034,38 @@ class OneCClient:
             )
         if first_line == "failure":
             raise ExchangeFailure(mode, lines, url=url)
-        return OrdersXml(content=body, root_tag=root_tag)
+        return OrdersXml(content=body, root_tag=root_tag, archive=archive)
+
+    def info(self, exchange_type: str = "sale") -> bytes:
+        """``GET …&mode=info&<line 4>`` (1C-Bitrix module, protocol.md §3.5): the site's statuses,
+        payment systems and delivery services as XML, returned as received."""
+        mode = "info"
+        url = self.build_url(exchange_type, mode)
+        response, body, elapsed = self._send("GET", mode, url)
+        error = None
+        first_line = body[:80].decode("utf-8", "replace").split("\n", 1)[0]
+        if response.status_code != 200:
+            error = f"HTTP {response.status_code}"
+        else:
+            try:
+                _check_orders_xml(body)
+            except ValueError as parse_error:
+                error = f"info XML is not well-formed: {parse_error}"
+        self._record(
+            ExchangeRecord(
+                method="GET",
+                url=url,
+                mode=mode,
+                status=response.status_code,
+                first_line=first_line,
+                elapsed=elapsed,
+                response_bytes=len(body),
+                error=error,
+            )
+        )
+        if error is not None:
+            raise ProtocolError(error, mode=mode, method="GET", url=url, status=response.status_code, body_excerpt="")
+        return body
 
     def success(self, exchange_type: str = "sale") -> str:
         """``GET …&mode=success&<line 4>``: confirms 1C stored the queried orders."""
@@ -967,11 +1125,21 @@ class OneCClient:
         *,
         version: str | None = "2.08",
         orders_path: PathLike | None = None,
+        zip_query: bool = False,
+        info: bool = False,
+        confirm: bool = True,
+        reply_status_id: str | None = None,
+        reply_status_text: str | None = None,
+        reply_paid: bool = False,
     ) -> SaleExchangeResult:
-        """checkauth → init → query → success → per changes file: file [→ import while progress].
+        """checkauth → init → [info] → query → success → per changes file: file [→ import while
+        progress].
 
         When init answered a ``version=`` line 1C uses the new scheme (upload, then import);
         otherwise the upload alone makes the server process the file (protocol.md §3.4).
+        ``zip_query`` asks for a zipped orders answer; ``confirm=False`` skips success (1C that
+        failed to store the orders); ``reply_status_*``/``reply_paid`` send back a changes file
+        for every order received, as 1C does after it processed them.
         """
         report = ExchangeReport(exchange_type="sale")
         first_record = len(self.records)
@@ -979,20 +1147,31 @@ class OneCClient:
         try:
             report.auth = self.checkauth("sale")
             report.init = self.init("sale", version)
-            orders = self.query("sale")
+            reference = self.info("sale") if info else None
+            orders = self.query("sale", zip=zip_query)
             if orders_path is not None:
                 orders.save(orders_path)
-            self.success("sale")
+            if confirm:
+                self.success("sale")
             new_scheme = report.init.version is not None
-            for changes in changes_files:
-                path = Path(changes)
-                report.uploads.append(self.upload("sale", path.name, path))
-                if new_scheme:
-                    report.imports.append(self.import_file(path.name, type="sale"))
+            with tempfile.TemporaryDirectory(prefix="emulator-") as workdir:
+                files = [Path(changes) for changes in changes_files]
+                if (reply_status_id or reply_status_text or reply_paid) and orders.documents:
+                    reply = Path(workdir) / f"documents___{int(time.time())}.xml"
+                    reply.write_bytes(
+                        order_changes_document(
+                            orders.documents, status_id=reply_status_id, status_text=reply_status_text, paid=reply_paid
+                        )
+                    )
+                    files.append(reply)
+                for path in files:
+                    report.uploads.append(self.upload("sale", path.name, path))
+                    if new_scheme:
+                        report.imports.append(self.import_file(path.name, type="sale"))
         finally:
             report.records = self.records[first_record:]
             report.elapsed = time.perf_counter() - started
-        return SaleExchangeResult(orders=orders, report=report)
+        return SaleExchangeResult(orders=orders, report=report, info=reference)
 
 
 def _no_cookie_jar() -> CookieJar:

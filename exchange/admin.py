@@ -13,6 +13,7 @@ from django.utils.html import format_html, format_html_join
 
 from exchange.jobs import job_fail
 from exchange.models import (
+    CatalogImportState,
     ExchangeFile,
     ExchangeRequestLog,
     ExchangeSession,
@@ -179,9 +180,7 @@ class ImportSessionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "report_text",
         "error_message",
         "issues_table",
-        "full_catalog",
-        "full_offers",
-        "deactivate_requested",
+        "catalog_package",
         "created_at",
         "started_at",
         "heartbeat_at",
@@ -208,6 +207,21 @@ class ImportSessionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             self.message_user(request, f"Прервано импортов: {failed}.", messages.SUCCESS)
         else:
             self.message_user(request, "Среди выбранных нет выполняющихся импортов.", messages.WARNING)
+
+    @admin.display(description="пакет каталога")
+    def catalog_package(self, item: ImportSession) -> str:
+        state = CatalogImportState.objects.filter(job=item).first()
+        if state is None:
+            return "—"
+        facts = [
+            ("полная выгрузка каталога", state.full_catalog),
+            ("полная выгрузка предложений", state.full_offers),
+            ("запрошена деактивация", state.deactivate_requested),
+        ]
+        closed = (
+            f"пакет закрыт {state.package_closed_at:%Y-%m-%d %H:%M:%S}" if state.package_closed_at else "пакет открыт"
+        )
+        return ", ".join([*(label for label, value in facts if value), closed])
 
     @admin.display(description="ход импорта")
     def progress(self, item: ImportSession) -> str:

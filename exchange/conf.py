@@ -50,6 +50,7 @@ class ExchangeSettings:
     import_stale_minutes: int
     import_lost_seconds: int
     import_skip_unchanged_files: bool
+    deactivate_missing: bool
     auth_max_failures: int
     auth_window_seconds: int
     log_retention_days: int
@@ -129,6 +130,7 @@ def exchange_settings() -> ExchangeSettings:
         import_stale_minutes=int(settings.EXCHANGE_IMPORT_STALE_MINUTES),
         import_lost_seconds=int(settings.EXCHANGE_IMPORT_LOST_SECONDS),
         import_skip_unchanged_files=bool(settings.EXCHANGE_IMPORT_SKIP_UNCHANGED_FILES),
+        deactivate_missing=bool(settings.EXCHANGE_DEACTIVATE_MISSING),
         auth_max_failures=int(settings.EXCHANGE_AUTH_MAX_FAILURES),
         auth_window_seconds=int(settings.EXCHANGE_AUTH_WINDOW_SECONDS),
         log_retention_days=int(settings.EXCHANGE_LOG_RETENTION_DAYS),

@@ -108,9 +108,11 @@ class ExchangeSessionOrder(models.Model):
 
 
 class ImportSession(models.Model):
-    """One run of the catalog importer over a set of files, with its progress and report.
+    """An import job: one run of a kind's importer over a set of files, with its progress and
+    report (exchange.jobs runs it; what only one kind needs lives in that kind's own model, e.g.
+    CatalogImportState).
 
-    At most one catalog import is pending or running at a time; the partial unique constraint
+    At most one job per kind is pending or running at a time; the partial unique constraint
     below is the lock, so it holds across processes and hosts and is released by changing status.
     """
 
@@ -152,17 +154,6 @@ class ImportSession(models.Model):
     task_id = models.CharField(max_length=255, blank=True)
     # The Celery node running it: a worker that starts under the same name fails what it had run.
     worker = models.CharField("обработчик", max_length=255, blank=True)
-    # Deactivation bookkeeping: which products/variants this import saw (packed int64 primary
-    # keys), whether it saw a full catalog or full offers package, and whether 1C asked for
-    # mode=deactivate while it ran.
-    seen_products = models.BinaryField(default=b"", editable=False)
-    seen_variants = models.BinaryField(default=b"", editable=False)
-    full_catalog = models.BooleanField("полная выгрузка каталога", default=False)
-    full_offers = models.BooleanField("полная выгрузка предложений", default=False)
-    deactivate_requested = models.BooleanField("запрошена деактивация", default=False)
-    # Row counts and latest updated_at of every catalog table when this import completed: a
-    # later import may skip a file identical to one of this import only while they still match.
-    catalog_state = models.JSONField(default=dict, blank=True, editable=False)
 
     class Meta:
         verbose_name = "импорт каталога"
@@ -202,13 +193,8 @@ class ImportFile(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     error_message = models.TextField(blank=True)
-    # Unchanged-file detection: the file's content digest, what it contained for deactivation
-    # (packed int64 primary keys, full-package flags), and the earlier import it was skipped for.
+    # The file's content digest, and the earlier import of the same bytes it was skipped for.
     digest = models.CharField("контрольная сумма", max_length=64, blank=True, db_index=True)
-    seen_products = models.BinaryField(default=b"", editable=False)
-    seen_variants = models.BinaryField(default=b"", editable=False)
-    full_catalog = models.BooleanField(default=False)
-    full_offers = models.BooleanField(default=False)
     reused_from = models.ForeignKey(
         "self", verbose_name="не изменился с", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -225,6 +211,58 @@ class ImportFile(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class CatalogImportState(models.Model):
+    """What only a catalog import keeps, beside its generic job row (exchange.jobs)."""
+
+    job = models.OneToOneField(
+        ImportSession, primary_key=True, on_delete=models.CASCADE, related_name="catalog", verbose_name="импорт"
+    )
+    # Deactivation bookkeeping: which products/variants this import saw (packed int64 primary
+    # keys), whether it saw a full catalog or full offers package, and whether 1C asked for
+    # mode=deactivate while it ran.
+    seen_products = models.BinaryField(default=b"", editable=False)
+    seen_variants = models.BinaryField(default=b"", editable=False)
+    full_catalog = models.BooleanField("полная выгрузка каталога", default=False)
+    full_offers = models.BooleanField("полная выгрузка предложений", default=False)
+    deactivate_requested = models.BooleanField("запрошена деактивация", default=False)
+    # When the exchange's package was closed: deactivated (at complete, deactivate, or the end of
+    # an exchange whose files were all imported) or found incomplete. Set on every import of the
+    # exchange at once, so a package is deactivated once and never in the middle of an exchange.
+    package_closed_at = models.DateTimeField("пакет закрыт", null=True, blank=True)
+    # Row counts and latest updated_at of every catalog table when this import completed: a
+    # later import may skip a file identical to one of this import only while they still match.
+    catalog_state = models.JSONField(default=dict, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = "состояние импорта каталога"
+        verbose_name_plural = "состояния импорта каталога"
+
+    def __str__(self) -> str:
+        return f"Каталог импорта #{self.pk}"
+
+
+class CatalogFileState(models.Model):
+    """What a catalog file contained, for deactivation and for skipping it when unchanged."""
+
+    file = models.OneToOneField(
+        ImportFile, primary_key=True, on_delete=models.CASCADE, related_name="catalog", verbose_name="файл"
+    )
+    seen_products = models.BinaryField(default=b"", editable=False)
+    seen_variants = models.BinaryField(default=b"", editable=False)
+    full_catalog = models.BooleanField(default=False)
+    full_offers = models.BooleanField(default=False)
+    # The catalogs (Каталог/Ид, ИдКаталога) this file's sections named, per kind ("products",
+    # "offers"), each with whether the section was a full package: what deactivation is scoped to.
+    catalog_scopes = models.JSONField("каталоги", default=dict, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = "содержимое файла каталога"
+        verbose_name_plural = "содержимое файлов каталога"
+
+    def __str__(self) -> str:
+        return f"Каталог файла #{self.pk}"
 
 
 class ExchangeRequestLog(models.Model):

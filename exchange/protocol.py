@@ -93,6 +93,7 @@ IMPORT_NOT_CATALOG = "Файл не содержит данных каталог
 IMPORT_FAILED = "Ошибка импорта"
 IMPORT_INTERNAL_ERROR = "Внутренняя ошибка импорта: {error}"
 IMPORT_FILE_NOT_REACHED = "Файл не обработан: импорт прерван ошибкой."
+DEACTIVATION_OFF = "Деактивация не выполнялась: отключена настройкой сайта (EXCHANGE_DEACTIVATE_MISSING)."
 IMPORT_MORE_WARNINGS = "И ещё замечаний: {count}. Полный список в отчёте импорта на сайте."
 # Why exchange.jobs failed an import whose worker is gone or that no worker ever started.
 IMPORT_WORKER_LOST = "Обработчик импорта остановлен: нет признаков работы с {since}. Импорт прерван, повторите обмен."

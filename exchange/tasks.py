@@ -10,18 +10,23 @@ from billiard.exceptions import TimeLimitExceeded, WorkerLostError
 from celery import Task, shared_task
 from celery.signals import task_failure, worker_ready
 
-from exchange.jobs import jobs_check, jobs_fail_of_task, jobs_fail_of_worker
+from exchange.jobs import job_run, jobs_check, jobs_fail_of_task, jobs_fail_of_worker
 from exchange.protocol import IMPORT_WORKER_KILLED
 from exchange.services.audit import audit_prune
-from exchange.services.catalog_import import import_session_run
+
+# The flows register their kind of import job with exchange.jobs when imported: they are imported
+# here, so that the worker knows every kind (a sale flow imports its module here too).
+from exchange.services.catalog_import import catalog_packages_close_ended
 from exchange.services.sessions import sessions_expire_idle
 from exchange.services.uploads import uploads_remove_stale
 
 
 @shared_task(name="exchange.expire_sessions", soft_time_limit=600, time_limit=900)
 def expire_sessions() -> dict[str, int]:
-    """Expire idle sessions, then remove upload folders nothing needs any more."""
+    """Expire idle sessions, close the catalog packages of exchanges that ended (deactivating what
+    a whole package did not contain), then remove upload folders nothing needs any more."""
     expired = sessions_expire_idle()
+    catalog_packages_close_ended()
     removed = uploads_remove_stale()
     return {"expired": expired, "folders_removed": removed}
 
@@ -41,18 +46,27 @@ IMPORT_SOFT_TIME_LIMIT = 3 * 3600
 IMPORT_HARD_TIME_LIMIT = IMPORT_SOFT_TIME_LIMIT + 300
 
 
-@shared_task(
-    name="exchange.run_catalog_import",
-    bind=True,
-    acks_late=True,  # safe: the import is idempotent and a second live runner is refused
-    reject_on_worker_lost=False,  # a killed import is not redelivered: exchange.jobs fails it
-    soft_time_limit=IMPORT_SOFT_TIME_LIMIT,
-    time_limit=IMPORT_HARD_TIME_LIMIT,
-)
+_IMPORT_TASK_OPTIONS: dict[str, Any] = {
+    "bind": True,
+    "acks_late": True,  # safe: the import is idempotent and a second live runner is refused
+    "reject_on_worker_lost": False,  # a killed import is not redelivered: exchange.jobs fails it
+    "soft_time_limit": IMPORT_SOFT_TIME_LIMIT,
+    "time_limit": IMPORT_HARD_TIME_LIMIT,
+}
+
+
+@shared_task(name="exchange.run_import_job", **_IMPORT_TASK_OPTIONS)
+def run_import_job(self: Task, job_id: int) -> str:
+    """Run an import job of any kind (exchange.jobs)."""
+    result = job_run(job_id=job_id, task_id=self.request.id or "", worker=self.request.hostname or "")
+    return result.status if result is not None else "not claimed"
+
+
+@shared_task(name="exchange.run_catalog_import", **_IMPORT_TASK_OPTIONS)
 def run_catalog_import(self: Task, import_session_id: int) -> str:
-    result = import_session_run(
-        import_session_id=import_session_id, task_id=self.request.id or "", worker=self.request.hostname or ""
-    )
+    """The name catalog imports were queued under before the job engine: messages still queued
+    under it after an upgrade run as jobs too."""
+    result = job_run(job_id=import_session_id, task_id=self.request.id or "", worker=self.request.hostname or "")
     return result.status if result is not None else "not claimed"
 
 
@@ -74,6 +88,7 @@ def on_worker_ready(sender: Any = None, **kwargs: Any) -> None:
         logger.exception("Checking for lost imports at worker start failed")
 
 
+@task_failure.connect(sender=run_import_job)
 @task_failure.connect(sender=run_catalog_import)
 def on_import_process_lost(
     sender: Any = None, task_id: str = "", exception: BaseException | None = None, **kwargs: Any

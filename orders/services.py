@@ -6,9 +6,9 @@ Decisions (also in the API description):
   at retail). Line and order totals are computed here; nothing the client sends about money is
   read. A variant without a price of that type cannot be ordered.
 * **Stock is checked, never decremented**: 1C owns stock and sends new figures with every
-  exchange. What may be ordered is 1C's ``stock_total`` minus what orders the site has not yet
-  handed to 1C already claim (not sent, not skipped, not cancelled): once an order is in 1C, 1C
-  accounts for it. The variants' rows are locked (``select_for_update``) for the duration of the
+  exchange. What may be ordered is 1C's ``stock_total`` minus what orders still holding stock
+  claim (orders.selectors.order_items_holding_stock: until 1C took the order and sent a stock
+  figure after that). The variants' rows are locked (``select_for_update``) for the duration of the
   check, so two concurrent orders for the last unit cannot both pass. On SQLite the IMMEDIATE
   transaction mode (settings) serialises writers, which gives the same guarantee.
 * **Duplicate lines** for one variant are merged (quantities added) into one order line; errors
@@ -43,6 +43,7 @@ from customers.models import User
 from customers.selectors import customer_price_type
 from customers.validators import phone_normalize
 from orders.models import Order, OrderHistory, OrderItem, OrderStatus
+from orders.selectors import order_items_holding_stock
 
 MAX_LINES = 500
 CENT = Decimal("0.01")
@@ -113,10 +114,10 @@ def _quantity_error(quantity: Decimal) -> str | None:
 
 
 def _reserved(variant_ids: Sequence[int]) -> dict[int, Decimal]:
-    """What orders still on their way to 1C claim of each variant."""
+    """What orders still holding stock claim of each variant (orders.selectors)."""
     rows = (
-        OrderItem.objects.filter(variant_id__in=variant_ids, order__sent_to_1c=False, order__export_skipped=False)
-        .exclude(order__status=OrderStatus.CANCELLED)
+        order_items_holding_stock()
+        .filter(variant_id__in=variant_ids)
         .values("variant_id")
         .annotate(quantity=Sum("quantity"))
         .order_by()

@@ -242,7 +242,10 @@ def counterparties_import(*, records: Iterable[Counterparty], source: str) -> di
 @dataclass
 class CounterpartiesReport:
     totals: dict[str, int] = field(default_factory=dict)
-    problems: list[str] = field(default_factory=list)  # "<Ид>: <reason>" of skipped elements
+    problems: list[tuple[str | None, str]] = field(default_factory=list)  # (Ид, reason) of skipped elements
+
+    def problem_lines(self) -> list[str]:
+        return [f"{onec_id or '—'}: {reason}" for onec_id, reason in self.problems]
 
     def summary(self) -> str:
         labels = dict(SyncOutcome.choices)
@@ -257,12 +260,12 @@ def counterparties_import_report(
     for record in records:
         if isinstance(record, InvalidElement):
             report.totals[SyncOutcome.SKIPPED] = report.totals.get(SyncOutcome.SKIPPED, 0) + 1
-            report.problems.append(f"{record.id or '—'}: {record.reason}")
+            report.problems.append((record.id, record.reason))
             continue
         result = counterparty_apply(data=mapper.map_1c_to_platform(record), source=source)
         report.totals[result.outcome] = report.totals.get(result.outcome, 0) + 1
         if result.error:
-            report.problems.append(f"{record.id or '—'}: {result.error}")
+            report.problems.append((record.id, result.error))
     return report
 
 

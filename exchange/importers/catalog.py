@@ -89,6 +89,7 @@ PRODUCTS = Table(
         "is_active",
         "requisites",
         "content_hash",
+        "catalog_onec_id",
     ),
     key=("onec_id",),
     update=(
@@ -101,6 +102,7 @@ PRODUCTS = Table(
         "is_active",
         "requisites",
         "content_hash",
+        "catalog_onec_id",
     ),
     json_columns=frozenset({"requisites"}),
 )
@@ -323,6 +325,11 @@ class CatalogImporter:
             if self._buffer:
                 self._flush()
 
+    @property
+    def _catalog_id(self) -> str:
+        """The catalog (Каталог/Ид) of the section being read: what deactivation is scoped to."""
+        return ((self._section.catalog_id if self._section is not None else None) or "")[:255]
+
     def _start_section(self, header: cml.SectionHeader) -> None:
         self._section = header
         if not header.changes_only:
@@ -472,6 +479,7 @@ class CatalogImporter:
             not product.deleted,
             dict(product.requisites),
             digest,
+            self._catalog_id,
         )
 
     def _write_products(self, products: list[cml.Product]) -> None:
@@ -487,7 +495,7 @@ class CatalogImporter:
         rows: list[tuple[Any, ...]] = []
         fresh: list[tuple[Any, ...]] = []
         for product in products:
-            digest = _digest(product)
+            digest = _digest((product, self._catalog_id))  # a product moved to another catalog changed
             before = existing.get(product.id)
             # A product deactivated because a full catalog missed it is changed even when its
             # content is not: it must come back.

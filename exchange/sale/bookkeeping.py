@@ -12,10 +12,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
@@ -41,13 +42,7 @@ def orders_hand_out(*, session: ExchangeSession, result: ExportResult) -> None:
     now = timezone.now()
     with transaction.atomic():
         ExchangeSessionOrder.objects.filter(session=session).delete()
-        ExchangeSessionOrder.objects.bulk_create(
-            [
-                ExchangeSessionOrder(session=session, order_id=order_id, order_updated_at=version)
-                for order_id, version in result.handed
-            ],
-            batch_size=BATCH_SIZE,
-        )
+        _insert_handed(session=session, handed=result.handed, now=now)
         for order_id, reason in result.skipped:
             # .update() keeps updated_at: skipping is bookkeeping, not a change of the order.
             Order.objects.filter(pk=order_id, export_skipped=False).update(
@@ -62,6 +57,31 @@ def orders_hand_out(*, session: ExchangeSession, result: ExportResult) -> None:
             len(result.skipped),
             ", ".join(str(order_id) for order_id, _ in result.skipped[:20]),
         )
+
+
+def _insert_handed(*, session: ExchangeSession, handed: list[tuple[int, dt.datetime]], now: dt.datetime) -> None:
+    if not handed:
+        return
+    if connection.vendor == "postgresql":
+        # One statement with two arrays: 10k rows in ~50 ms, where bulk_create spends ~1 s
+        # building parameters (make bench, orders).
+        meta = ExchangeSessionOrder._meta
+        quote = connection.ops.quote_name
+        columns = ", ".join(quote(column) for column in ("session_id", "order_id", "order_updated_at", "handed_at"))
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {quote(meta.db_table)} ({columns}) "
+                "SELECT %s, unnest(%s::bigint[]), unnest(%s::timestamptz[]), %s",
+                [session.pk, [order_id for order_id, _ in handed], [version for _, version in handed], now],
+            )
+        return
+    ExchangeSessionOrder.objects.bulk_create(
+        [
+            ExchangeSessionOrder(session=session, order_id=order_id, order_updated_at=version, handed_at=now)
+            for order_id, version in handed
+        ],
+        batch_size=BATCH_SIZE,
+    )
 
 
 def orders_confirm(*, session: ExchangeSession) -> Confirmation:

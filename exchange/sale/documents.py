@@ -16,6 +16,8 @@ What is written, and why:
 
 from __future__ import annotations
 
+import functools
+from datetime import datetime, tzinfo
 from decimal import Decimal
 
 from django.utils import timezone
@@ -136,16 +138,21 @@ def _buyer(values: dict[str, object]) -> Counterparty:
     )
 
 
-def _unit(line: LineRow) -> ProductUnit:
-    code = line.unit_code.strip()
-    if not code and not line.unit_name:
+@functools.lru_cache(maxsize=256)
+def _unit_of(code: str, name: str) -> ProductUnit:
+    code = code.strip()
+    if not code and not name:
         return PIECE
     return ProductUnit(
         code=code or None,
-        name=line.unit_name or None,
+        name=name or None,
         full_name=UNIT_FULL_NAMES.get(code),
         intl_abbr=PIECE.intl_abbr if code == PIECE.code else None,
     )
+
+
+def _unit(line: LineRow) -> ProductUnit:
+    return _unit_of(line.unit_code, line.unit_name)
 
 
 def _line(line: LineRow) -> DocumentItem:
@@ -170,8 +177,23 @@ def _line(line: LineRow) -> DocumentItem:
     )
 
 
+STATUS_LABELS: dict[str, str] = dict(OrderStatus.choices)
+PAYMENT_LABELS: dict[str, str] = dict(PaymentMethod.choices)
+
+
 def _status_text(status: str) -> str:
-    return f"[{status}] {OrderStatus(status).label}"
+    return f"[{status}] {STATUS_LABELS.get(status, status)}"
+
+
+def _local(value: datetime) -> datetime:
+    # One time-zone lookup per process instead of timezone.localtime()'s per call (it goes
+    # through asgiref's context-local storage): the exporter formats two dates per order.
+    return value.astimezone(_site_timezone())
+
+
+@functools.lru_cache(maxsize=1)
+def _site_timezone() -> tzinfo:
+    return timezone.get_default_timezone()
 
 
 def _requisites(row: OrderRow) -> tuple[tuple[str, str], ...]:
@@ -186,7 +208,7 @@ def _requisites(row: OrderRow) -> tuple[tuple[str, str], ...]:
     requisites: list[tuple[str, str]] = []
     if values["payment_method"]:
         requisites += [
-            ("Метод оплаты", PaymentMethod(values["payment_method"]).label),
+            ("Метод оплаты", PAYMENT_LABELS.get(str(values["payment_method"]), str(values["payment_method"]))),
             ("Метод оплаты ИД", str(values["payment_method"])),
         ]
     requisites += [
@@ -196,10 +218,10 @@ def _requisites(row: OrderRow) -> tuple[tuple[str, str], ...]:
         ("Финальный статус", format_bool(status in FINAL_STATUSES)),
         ("Статус заказа", _status_text(status)),
         ("Статуса заказа ИД", status),
-        ("Дата изменения статуса", format_requisite_datetime(timezone.localtime(changed))),
+        ("Дата изменения статуса", format_requisite_datetime(_local(changed))),
     ]
     if paid and values["paid_at"]:
-        requisites.append(("Дата оплаты", format_requisite_datetime(timezone.localtime(values["paid_at"]))))
+        requisites.append(("Дата оплаты", format_requisite_datetime(_local(values["paid_at"]))))
     if values["payment_document"]:
         requisites.append(("Номер платежного документа", str(values["payment_document"])))
     if values["comment"]:
@@ -228,7 +250,7 @@ def order_document(row: OrderRow) -> Document:
                 requisites=SERVICE,
             )
         )
-    created = timezone.localtime(values["created_at"])
+    created = _local(values["created_at"])
     return Document(
         id=str(values["number"]),
         number=str(values["number"]),

@@ -60,12 +60,13 @@ def _temp_path(folder: Path, suffix: str) -> Path:
 
 def sale_query(*, session: ExchangeSession, zip_requested: bool = False) -> OutgoingFile:
     """``mode=query``: the orders document (zipped when init agreed zip or 1C asked with
-    ``zip=yes``, seed 4.3 AC3), streamed into a temporary file, copied into the audit log (the
-    copy is what 1C receives), and the orders in it remembered with the session."""
+    ``zip=yes``, seed 4.3 AC3), streamed straight into its place in the audit log, which is what
+    1C receives; the orders in it are remembered with the session."""
     conf = exchange_settings()
     version = session.protocol_version or DEFAULT_SCHEMA_VERSION
-    xml_path = _temp_path(conf.data_dir, ".xml")
-    zip_path: Path | None = None
+    zipped = conf.zip or zip_requested
+    target = audit.audit_outgoing_path(session=session, name="query.zip" if zipped else "query.xml")
+    xml_path = _temp_path(conf.data_dir, ".xml") if zipped else target
     try:
         with xml_path.open("wb") as stream:
             result = exporter.orders_export(
@@ -74,21 +75,20 @@ def sale_query(*, session: ExchangeSession, zip_requested: bool = False) -> Outg
                 encoding=conf.orders_encoding,
                 resend_changed=conf.orders_resend_changed,
             )
-        if conf.zip or zip_requested:
-            zip_path = _temp_path(conf.data_dir, ".zip")
-            exporter.zip_single_file(source=xml_path, target=zip_path)
-            copy = audit.audit_outgoing_file(session=session, name="query.zip", content=zip_path)
-            content_type = ZIP_CONTENT_TYPE
-        else:
-            copy = audit.audit_outgoing_file(session=session, name="query.xml", content=xml_path)
-            content_type = _xml_content_type(conf.orders_encoding)
+        if zipped:
+            exporter.zip_single_file(source=xml_path, target=target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            target.unlink()
+        raise
     finally:
-        for path in (xml_path, zip_path):
-            if path is not None:
-                with contextlib.suppress(OSError):
-                    path.unlink()
+        if zipped:
+            with contextlib.suppress(OSError):
+                xml_path.unlink()
     bookkeeping.orders_hand_out(session=session, result=result)
-    return OutgoingFile(path=copy, content_type=content_type)
+    return OutgoingFile(
+        path=target, content_type=ZIP_CONTENT_TYPE if zipped else _xml_content_type(conf.orders_encoding)
+    )
 
 
 def sale_info(*, session: ExchangeSession) -> OutgoingFile:
@@ -141,7 +141,7 @@ def _counterparties_file_apply(*, path: Path, name: str) -> Answer:
     updated by the customer sync; skipped counterparties are listed after success."""
     report = counterparties_file_import(path=path, source=f"sale: {uploads.shown_name(name)}")
     logger.info("counterparties file %s: %s", name, report.summary())
-    return success(f"Контрагенты: {report.summary()}", *report.problems[:20])
+    return success(f"Контрагенты: {report.summary()}", *report.problem_lines()[:20])
 
 
 def sale_file_received(*, session: ExchangeSession, filename: str) -> Answer:

@@ -151,12 +151,19 @@ def _audit_incoming_part(*, session: ExchangeSession, part: PartWritten) -> None
     ExchangeFile.objects.filter(pk=exchange_file.pk).update(log_name=exchange_file.log_name)
 
 
+def audit_outgoing_path(*, session: ExchangeSession, name: str) -> Path:
+    """A new, empty place in the log for a file about to be sent to 1C: a producer that streams
+    a large document writes it here directly and the response serves it, instead of a copy."""
+    now = timezone.localtime()
+    path = _free_name(_day_dir(now.date(), session) / "out" / f"{now:%H%M%S}-{name}")
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return path
+
+
 def audit_outgoing_file(*, session: ExchangeSession, name: str, content: Path | Iterable[bytes]) -> Path:
     """Write what is about to be sent to 1C into the log and return that copy, which is then
     what the response streams — so the log holds exactly the bytes 1C received."""
-    now = timezone.localtime()
-    copy = _free_name(_day_dir(now.date(), session) / "out" / f"{now:%H%M%S}-{name}")
-    copy.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    copy = audit_outgoing_path(session=session, name=name)
     if isinstance(content, Path):
         _copy_range(content, copy, 0, content.stat().st_size)
     else:

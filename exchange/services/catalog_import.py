@@ -1,10 +1,11 @@
 """Catalog import orchestration behind ``type=catalog`` ``mode=import|complete|deactivate``.
 
-An ImportSession belongs to one exchange session (or to a manual run) and holds the files to
-import; a worker processes them in dependency order (classifier, products, offers, prices,
-stock) whatever order they arrived in, re-reading the list after each file so that files 1C asks
-for while it runs are picked up. At most one catalog import is pending or running at a time: the
-partial unique constraint on ImportSession is the lock (see exchange.models).
+The catalog is one kind of import job (exchange.jobs runs the job: claim, heartbeat, progress,
+the file loop, close, the one-job lock, lost workers). This module plugs in what is catalog's own:
+what a file holds and its place in the import order (classifier, products, offers, prices,
+stock, whatever order the files arrived in), the importer that writes the catalog tables, the
+unchanged-file skip, and when a full package deactivates what it did not contain. Its bookkeeping
+lives in CatalogImportState / CatalogFileState beside the generic job rows.
 
 1C calls ``import`` once per file and repeats it while we answer ``progress``. In the ``wait``
 behaviour (default) the first call queues the import of every XML file uploaded so far, and
@@ -16,37 +17,52 @@ or ``failure`` with the reason, so the operator in 1C sees the real outcome. In 
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import logging
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
 
-from django.db import IntegrityError, transaction
-from django.db.models import QuerySet
+from django.db.models import F, Value
+from django.db.models.functions import Concat
 from django.utils import timezone
 
+from catalog.models import Product, ProductVariant
 from commerceml.detect import detect_file_kind, import_rank
 from commerceml.errors import CommerceMLError
 from commerceml.pipe import iter_records_in_subprocess
 from commerceml.reader import iter_records
-from commerceml.records import InvalidElement, Record
+from commerceml.records import InvalidElement, Record, Section, SectionHeader
 from commerceml.scan import scan_file
 from exchange.conf import exchange_settings
 from exchange.importers.catalog import CatalogImporter, SeenSet, catalog_state
-from exchange.importers.report import ENTITY_LABELS, ImportReport
-from exchange.jobs import Heartbeat, JobCancelled, job_claim, job_owned
-from exchange.models import ExchangeSession, ExchangeType, ImportFile, ImportSession
+from exchange.importers.report import ImportReport
+from exchange.jobs import (
+    FileOutcome,
+    JobAlreadyRunning,
+    JobKind,
+    JobProgress,
+    JobWaiting,
+    ProgressListener,
+    job_create,
+    job_file_answer,
+    job_kind_register,
+    job_queue_file,
+    job_run,
+)
+from exchange.models import (
+    CatalogFileState,
+    CatalogImportState,
+    ExchangeFile,
+    ExchangeRequestLog,
+    ExchangeSession,
+    ExchangeType,
+    ImportFile,
+    ImportSession,
+)
 from exchange.protocol import (
-    IMPORT_ALREADY_RUNNING,
-    IMPORT_FAILED,
-    IMPORT_FILE_NOT_REACHED,
-    IMPORT_INTERNAL_ERROR,
-    IMPORT_MORE_WARNINGS,
+    DEACTIVATION_OFF,
     IMPORT_NOT_CATALOG,
     IMPORT_SUCCESS,
     Answer,
-    ExchangeError,
     failure,
     progress,
     success,
@@ -54,32 +70,19 @@ from exchange.protocol import (
 
 logger = logging.getLogger(__name__)
 
-ACTIVE = ImportSession.ACTIVE_STATUSES
-# Write the progress line at most this often (a batch is ~1000 objects, a few per second).
-PROGRESS_EVERY = dt.timedelta(seconds=1)
-
 # CommerceML files without catalog data (commerceml.detect.FileKind), passed over by the catalog
 # import. "unknown" (not CommerceML) and "unreadable" are not among them: such a file fails, with
 # the parser's line and reason when it is broken.
 NOT_CATALOG_KINDS = frozenset({"documents", "contragents", "empty"})
 # Контрагенты files (3.1 contragents___*.xml) 1C sends with the catalog are imported by the
-# customer sync, in this job, in their place in the dependency order.
+# customer sync, in this job, in their place in the import order.
 COUNTERPARTIES_KIND = "contragents"
 
-
-class ImportAlreadyRunning(ExchangeError):
-    reason = IMPORT_ALREADY_RUNNING
-
-
-class ImportWaiting(Exception):
-    """This exchange's previous import (of an earlier upload folder) must finish first."""
-
-    def __init__(self, stage: str) -> None:
-        super().__init__(stage)
-        self.stage = stage
+# Kept for callers of the catalog import (the import_1c command, tests).
+ImportAlreadyRunning = JobAlreadyRunning
 
 
-# --- creating and extending imports ----------------------------------------------------------
+# --- creating imports -------------------------------------------------------------------------
 def _describe(base_dir: Path, name: str) -> tuple[str, int]:
     """The file's content kind and its rank in dependency order (detected by content)."""
     try:
@@ -90,20 +93,6 @@ def _describe(base_dir: Path, name: str) -> tuple[str, int]:
     return str(kind), import_rank(kind)
 
 
-def _add_files(import_session: ImportSession, names: Iterable[str]) -> list[ImportFile]:
-    base_dir = Path(import_session.base_dir)
-    known = set(import_session.files.values_list("name", flat=True))
-    created = []
-    for name in names:
-        if name in known:
-            continue
-        kind, rank = _describe(base_dir, name)
-        created.append(ImportFile(import_session=import_session, name=name, kind=kind, rank=rank))
-        known.add(name)
-    ImportFile.objects.bulk_create(created)
-    return created
-
-
 def import_session_create(
     *,
     base_dir: Path,
@@ -111,28 +100,17 @@ def import_session_create(
     exchange_session: ExchangeSession | None = None,
     source: str = ImportSession.Source.EXCHANGE,
 ) -> ImportSession:
-    """Create a pending import of ``files`` (relative to ``base_dir``); raises ImportAlreadyRunning."""
-    try:
-        with transaction.atomic():
-            import_session = ImportSession.objects.create(
-                kind=ExchangeType.CATALOG,
-                source=source,
-                exchange_session=exchange_session,
-                base_dir=str(base_dir),
-                stage="Ожидает запуска",
-            )
-            _add_files(import_session, files)
-    except IntegrityError as exc:  # the partial unique constraint: another import is active
-        raise ImportAlreadyRunning from exc
-    return import_session
+    """Create a pending catalog import of ``files`` (relative to ``base_dir``); raises ImportAlreadyRunning."""
+    return job_create(
+        kind=ExchangeType.CATALOG, base_dir=base_dir, files=files, exchange_session=exchange_session, source=source
+    )
 
 
-def import_session_enqueue(*, import_session: ImportSession) -> None:
-    """Queue the worker task once the creating transaction commits."""
-    from exchange.tasks import run_catalog_import  # the task module imports this one
-
-    pk = import_session.pk
-    transaction.on_commit(lambda: run_catalog_import.delay(pk))
+def import_session_run(
+    *, import_session_id: int, task_id: str = "", worker: str = "", on_progress: ProgressListener | None = None
+) -> ImportSession | None:
+    """Run (or resume) a catalog import in this process (exchange.jobs.job_run)."""
+    return job_run(job_id=import_session_id, task_id=task_id, worker=worker, on_progress=on_progress)
 
 
 def _uploaded_xml_files(base_dir: Path) -> list[str]:
@@ -154,300 +132,316 @@ def _upload_dir(session: ExchangeSession) -> Path:
     return session_upload_dir(session)
 
 
-def _file_for(session: ExchangeSession, filename: str, base_dir: Path) -> ImportFile | None:
-    """The import of this very upload of ``filename``: same upload folder, and the file on disk not
-    written after that import was created. 1C may run init again within a session and upload a
-    file of the same name; that upload must be imported, not answered from the earlier import."""
-    found = (
-        ImportFile.objects.filter(
-            import_session__exchange_session=session, import_session__base_dir=str(base_dir), name=filename
-        )
-        .select_related("import_session")
-        .order_by("-import_session_id")
-        .first()
-    )
-    if found is None or found.status in (ImportFile.Status.PENDING, ImportFile.Status.IN_PROGRESS):
-        return found  # not read yet: it will read what is on disk now
-    try:
-        written = (base_dir / filename).stat().st_mtime
-    except OSError:
-        return found
-    started = found.started_at or found.import_session.created_at
-    return found if written <= started.timestamp() else None
-
-
-def _queue_file(session: ExchangeSession, filename: str) -> ImportFile:
-    """Make sure ``filename`` is part of an import of this exchange; start one if needed."""
-    base_dir = _upload_dir(session)
-    with transaction.atomic():
-        active = ImportSession.objects.select_for_update().filter(kind=ExchangeType.CATALOG, status__in=ACTIVE).first()
-        if active is not None and active.exchange_session_id != session.pk:
-            raise ImportAlreadyRunning
-        existing = _file_for(session, filename, base_dir)
-        if existing is not None:
-            return existing
-        if active is not None and active.base_dir != str(base_dir):
-            # 1C ran init again while an import of its previous upload still runs: that import
-            # reads the old folder; this file is imported once it has finished.
-            raise ImportWaiting(active.stage or "Ожидание завершения предыдущего импорта")
-        if active is not None:
-            # The worker re-reads pending files under the same row lock before it finishes, so a
-            # file added here is either seen by it or finds the import finished (and starts a new one).
-            _add_files(active, [filename])
-        else:
-            names = [name for name in _uploaded_xml_files(base_dir) if _file_for(session, name, base_dir) is None]
-            if filename not in names:
-                names.append(filename)
-            import_session = import_session_create(base_dir=base_dir, files=names, exchange_session=session)
-            import_session_enqueue(import_session=import_session)
-    found = _file_for(session, filename, base_dir)
-    assert found is not None
-    return found
-
-
 # --- the endpoint's three entry points --------------------------------------------------------
 def catalog_import_step(*, session: ExchangeSession, filename: str) -> Answer:
     """One ``mode=import`` call for ``filename`` (normalised, relative to the upload folder)."""
+    base_dir = _upload_dir(session)
+    background = exchange_settings().import_mode == "background"
     try:
-        file = _queue_file(session, filename)
-    except ImportWaiting as waiting:
-        if exchange_settings().import_mode == "background":
-            raise ImportAlreadyRunning from waiting
+        file = job_queue_file(
+            kind=ExchangeType.CATALOG,
+            session=session,
+            filename=filename,
+            base_dir=base_dir,
+            initial_files=lambda: _uploaded_xml_files(base_dir),
+        )
+    except JobWaiting as waiting:
+        if background:
+            raise JobAlreadyRunning from waiting
         return progress(waiting.stage)
-    if exchange_settings().import_mode == "background":
-        if file.status == ImportFile.Status.FAILED or file.import_session.status == ImportSession.Status.FAILED:
-            return _failure_for(file)
-        return success("Импорт поставлен в очередь.")
-    return _answer_for(file)
-
-
-def _answer_for(file: ImportFile) -> Answer:
-    import_session = file.import_session
-    if import_session.status == ImportSession.Status.FAILED or file.status == ImportFile.Status.FAILED:
-        return _failure_for(file)
-    if file.status == ImportFile.Status.DONE:
-        return success(IMPORT_SUCCESS, *_warning_lines(file))
-    if file.status == ImportFile.Status.SKIPPED:
-        return success(IMPORT_NOT_CATALOG)
-    if import_session.status == ImportSession.Status.COMPLETED:
-        # Finished without reaching this file: cannot happen unless the file vanished.
-        return failure(f"Файл {file.name} не был обработан")
-    return progress(import_session.stage or "Импорт выполняется")
-
-
-def _failure_for(file: ImportFile) -> Answer:
-    """A file of a failed import fails whatever its own state (done, skipped, never reached): the
-    package was not applied as a whole. Its own error when it failed by itself, else the import's."""
-    own = file.error_message if file.status == ImportFile.Status.FAILED else ""
-    if own == IMPORT_FILE_NOT_REACHED:
-        own = ""
-    return failure(own or file.import_session.error_message or IMPORT_FAILED)
+    return job_file_answer(
+        file,
+        done_text=IMPORT_SUCCESS,
+        skipped_text=IMPORT_NOT_CATALOG,
+        queued_text="Импорт поставлен в очередь." if background else None,
+    )
 
 
 def catalog_deactivate(*, session: ExchangeSession, params: Mapping[str, str]) -> Answer:
-    """``mode=deactivate``: deactivate what the imports of this exchange did not contain.
+    """``mode=deactivate``: deactivate what the imports of this exchange did not contain, in the
+    catalogs they named.
 
     1C sends it after a full package exchange (protocol.md §2.5); it is refused when any import
     of this exchange failed, so a broken upload can never empty the shop.
     """
-    imports = list(ImportSession.objects.filter(exchange_session=session, kind=ExchangeType.CATALOG))
+    imports = _package_imports(session)
     active = [i for i in imports if i.is_active]
     if active:
         if exchange_settings().import_mode == "background":
-            ImportSession.objects.filter(pk__in=[i.pk for i in active]).update(deactivate_requested=True)
+            for job in active:  # the row may not exist yet for an import no worker has started
+                CatalogImportState.objects.get_or_create(job=job)
+            CatalogImportState.objects.filter(job__in=[i.pk for i in active]).update(deactivate_requested=True)
             return success("Деактивация будет выполнена после завершения импорта.")
         return progress(active[0].stage or "Ожидание завершения импорта")
     if any(i.status == ImportSession.Status.FAILED for i in imports):
         return failure("Ошибка деактивации элементов: импорт завершился с ошибкой.")
     if not imports:
         return success("Деактивация не выполнялась: в этом обмене ничего не импортировано.")
-    importer = CatalogImporter(base_dir=Path(), report=ImportReport())
-    products, variants = _deactivate_unseen(importer, imports, products=True, variants=True)
+    if not exchange_settings().deactivate_missing:
+        return success(DEACTIVATION_OFF)
+    _package_claim(imports)
+    products, variants = _package_deactivate(imports, explicit=True, label="mode=deactivate")
     return success("Деактивация элементов завершена.", f"Товаров: {products}, предложений: {variants}")
 
 
 def catalog_complete(*, session: ExchangeSession) -> Answer:
-    """``mode=complete``: the last call of a catalog exchange."""
+    """``mode=complete``: the last call of a catalog exchange. A full package of this exchange
+    deactivates what it did not contain now that it is whole (or, when an import still runs in
+    the background, when that import ends)."""
+    package_close(session=session, ended_by="complete")
     return success("Завершение процедуры импорта")
 
 
-# --- the worker ------------------------------------------------------------------------------
-def _deactivate_unseen(
-    importer: CatalogImporter, imports: Sequence[ImportSession], *, products: bool, variants: bool
+# --- the package: what one exchange deactivates, once it is whole ------------------------------
+# A full catalog may come in parts (import0_1.xml, import0_2.xml, …), uploaded all first or one at
+# a time with an import after each (protocol.md §2.6). Each part contains only some products, so
+# deactivating "what the part did not contain" would hide the rest of the catalog for the length
+# of the exchange, or for good when the exchange stops after a part. A package is deactivated only
+# when it is known whole: at mode=complete or mode=deactivate, or when the exchange has ended (its
+# session expired) with every file it received imported, if this 1C never sends complete.
+
+
+def _package_imports(session: ExchangeSession) -> list[ImportSession]:
+    return list(
+        ImportSession.objects.filter(exchange_session=session, kind=ExchangeType.CATALOG).select_related("catalog")
+    )
+
+
+def _package_scopes(imports: Sequence[ImportSession]) -> tuple[dict[str, bool], dict[str, bool]]:
+    """The catalogs the package's sections named, for products and for offers: catalog Ид -> full."""
+    products: dict[str, bool] = {}
+    offers: dict[str, bool] = {}
+    for scopes in CatalogFileState.objects.filter(
+        file__import_session__in=[i.pk for i in imports], file__status=ImportFile.Status.DONE
+    ).values_list("catalog_scopes", flat=True):
+        for kind, found in (("products", products), ("offers", offers)):
+            for catalog_id, full in (scopes or {}).get(kind, {}).items():
+                found[catalog_id] = found.get(catalog_id, False) or bool(full)
+    return products, offers
+
+
+def _state(job: ImportSession) -> CatalogImportState:
+    try:
+        return job.catalog
+    except CatalogImportState.DoesNotExist:
+        return CatalogImportState(job=job)
+
+
+def _package_deactivate(
+    imports: Sequence[ImportSession], *, explicit: bool, label: str, importer: CatalogImporter | None = None
 ) -> tuple[int, int]:
-    """Deactivate the 1C products / offers that none of ``imports`` contained (an empty union
-    deactivates nothing: an exchange that imported nothing never empties the shop)."""
+    """Deactivate the 1C products / offers of the package's catalogs that none of ``imports``
+    contained: of the catalogs with a full section, or of every catalog the package named when
+    1C asked (mode=deactivate). An empty union deactivates nothing: an exchange that imported
+    nothing never empties the shop. Products of no known catalog (imported before catalogs were
+    recorded) are in every scope until their next import records theirs."""
+    if not exchange_settings().deactivate_missing:
+        return 0, 0
+    products, offers = _package_scopes(imports)
+    if explicit:
+        product_catalogs = variant_catalogs = set(products) | set(offers)
+    else:
+        product_catalogs = {catalog_id for catalog_id, full in products.items() if full}
+        variant_catalogs = {catalog_id for catalog_id, full in offers.items() if full}
     seen_products: set[int] = set()
     seen_variants: set[int] = set()
     for item in imports:
-        seen_products |= SeenSet.unpack(item.seen_products)
-        seen_variants |= SeenSet.unpack(item.seen_variants)
-    return (
-        importer.deactivate_missing_products(seen_products) if products and seen_products else 0,
-        importer.deactivate_missing_variants(seen_variants) if variants and seen_variants else 0,
-    )
-
-
-ProgressListener = Callable[[str, int, int | None], None]
-
-
-class _Progress:
-    def __init__(
-        self, import_session: ImportSession, report: ImportReport, listener: ProgressListener | None = None
-    ) -> None:
-        self.import_session = import_session
-        self.report = report
-        self.listener = listener
-        self.finished_lines: list[str] = []
-        self.file = ""
-        self.last_write = timezone.now() - PROGRESS_EVERY
-
-    def __call__(self, label: str, done: int, total: int | None, *, force: bool = False) -> None:
-        if self.listener is not None:
-            self.listener(f"{self.file}: {label}" if self.file else label, done, total)
-        now = timezone.now()
-        if not force and now - self.last_write < PROGRESS_EVERY:
-            return
-        self.last_write = now
-        line = f"{label}: {done} из {total}" if total else f"{label}: {done}"
-        stage = f"{self.file}: {line}" if self.file else line
-        written = ImportSession.objects.filter(job_owned(self.import_session)).update(
-            stage=stage[:255],
-            progress_done=done,
-            progress_total=total or 0,
-            heartbeat_at=now,
-            counters=self.report.counters_dict(),
-            report="\n".join([*self.finished_lines, stage]),
+        seen_products |= SeenSet.unpack(_state(item).seen_products)
+        seen_variants |= SeenSet.unpack(_state(item).seen_variants)
+    running = importer is not None  # the import's own importer: its report counts what is deactivated
+    importer = importer or CatalogImporter(base_dir=Path(), report=ImportReport())
+    deactivated_products = deactivated_variants = 0
+    if product_catalogs and seen_products:
+        outside = Product.objects.exclude(onec_id=None).exclude(catalog_onec_id__in=[*product_catalogs, ""])
+        seen_products |= set(outside.filter(is_active=True).values_list("pk", flat=True).iterator(chunk_size=10_000))
+        deactivated_products = importer.deactivate_missing_products(seen_products)
+    if variant_catalogs and seen_variants:
+        outside_variants = ProductVariant.objects.exclude(onec_id=None).exclude(
+            product__catalog_onec_id__in=[*variant_catalogs, ""]
         )
-        if not written:  # failed meanwhile (lost-worker check, the admin) or taken over
-            raise JobCancelled
+        seen_variants |= set(
+            outside_variants.filter(is_active=True).values_list("pk", flat=True).iterator(chunk_size=10_000)
+        )
+        deactivated_variants = importer.deactivate_missing_variants(seen_variants)
+    if not running and (deactivated_products or deactivated_variants):
+        last = max(imports, key=lambda item: item.pk)
+        line = f"Деактивация ({label}): товаров {deactivated_products}, предложений {deactivated_variants}"
+        ImportSession.objects.filter(pk=last.pk).update(report=Concat(F("report"), Value("\n" + line)))
+        logger.info("Import %s: %s", last.pk, line)
+    return deactivated_products, deactivated_variants
 
-    def file_done(self, name: str) -> None:
-        self.finished_lines.append(f"{name}: обработан")
+
+def _package_claim(imports: Sequence[ImportSession]) -> bool:
+    """Mark the package closed; False when another caller already closed it."""
+    pks = [i.pk for i in imports]
+    closed = CatalogImportState.objects.filter(job__in=pks, package_closed_at=None)
+    return bool(closed.update(package_closed_at=timezone.now()))
 
 
-def import_session_run(
-    *, import_session_id: int, task_id: str = "", worker: str = "", on_progress: ProgressListener | None = None
-) -> ImportSession | None:
-    """Run (or resume) an import: the body of the Celery task, callable without Celery.
+def _received_all_imported(session: ExchangeSession, imports: Sequence[ImportSession]) -> bool:
+    """Every XML file 1C uploaded in the exchange was imported (not failed, not left out)."""
+    imported = set(
+        ImportFile.objects.filter(
+            import_session__in=[i.pk for i in imports], status__in=(ImportFile.Status.DONE, ImportFile.Status.SKIPPED)
+        ).values_list("name", flat=True)
+    )
+    for name in ExchangeFile.objects.filter(session=session, is_archive=False).values_list("name", flat=True):
+        if name.lower().endswith(".xml") and not name.startswith("import_files/") and name not in imported:
+            return False
+    return True
 
-    ``on_progress(stage, done, total)`` is called after every batch (the manual command draws
-    its progress bar with it); the ImportSession row is updated at most once a second.
-    """
-    import_session = job_claim(job_id=import_session_id, task_id=task_id, worker=worker)
-    if import_session is None:
+
+def _sends_complete(session: ExchangeSession) -> bool:
+    """Whether this 1C ends its catalog exchanges with complete or deactivate (it has before):
+    then an exchange that just stopped died, and its package is not whole."""
+    return ExchangeRequestLog.objects.filter(
+        user_id=session.user_id,
+        exchange_type=ExchangeType.CATALOG,
+        mode__in=("complete", "deactivate"),
+        outcome="success",
+    ).exists()
+
+
+def package_close(*, session: ExchangeSession, ended_by: str) -> tuple[int, int] | None:
+    """Close the package of an exchange that ended (``ended_by``: "complete" or "expired"):
+    deactivate what it did not contain if it is whole. None while an import of it still runs
+    or when there is nothing to close."""
+    imports = _package_imports(session)
+    if not imports or any(i.is_active for i in imports) or all(_state(i).package_closed_at for i in imports):
         return None
-    try:
-        with Heartbeat(import_session):
-            _run(import_session, on_progress)
-    except JobCancelled:
-        logger.warning("Import %s was failed or taken over while it ran; stopped", import_session.pk)
-    import_session.refresh_from_db()
-    return import_session
-
-
-def _run(import_session: ImportSession, on_progress: ProgressListener | None) -> None:
-    report = ImportReport()
-    tracker = _Progress(import_session, report, on_progress)
-    importer = CatalogImporter(base_dir=Path(import_session.base_dir), report=report, progress=tracker)
-    error = ""
-    try:
-        while True:
-            file = _next_file(import_session)
-            if file is None:
-                # Deactivate while still holding the lock, then finish unless 1C added a file.
-                _finish(import_session, importer)
-                if _close(import_session, importer, report, tracker, error=""):
-                    break
-                continue
-            tracker.file = file.name
-            error = _import_file(importer, import_session, file, tracker)
-            if error:
-                break
-    except JobCancelled:
-        raise
-    except Exception as exc:
-        logger.exception("Import %s failed", import_session.pk)
-        _close(import_session, importer, report, tracker, error=IMPORT_INTERNAL_ERROR.format(error=type(exc).__name__))
-        raise
-    if error:
-        _close(import_session, importer, report, tracker, error=error)
-
-
-def _pending_files(import_session: ImportSession) -> QuerySet[ImportFile]:
-    return import_session.files.filter(status__in=(ImportFile.Status.PENDING, ImportFile.Status.IN_PROGRESS))
-
-
-def _next_file(import_session: ImportSession) -> ImportFile | None:
-    file = _pending_files(import_session).order_by("rank", "id").first()
-    if file is not None:
-        file.status = ImportFile.Status.IN_PROGRESS
-        file.started_at = timezone.now()
-        file.save(update_fields=["status", "started_at"])
-    return file
-
-
-def _import_file(importer: CatalogImporter, import_session: ImportSession, file: ImportFile, tracker: _Progress) -> str:
-    path = Path(import_session.base_dir) / file.name
-    if not path.is_file():
-        return _fail_file(file, f"{file.name}: файл не найден")
-    if file.kind == COUNTERPARTIES_KIND:
-        return _import_counterparties_file(file, path, tracker)
-    if file.kind in NOT_CATALOG_KINDS:
-        file.status = ImportFile.Status.SKIPPED
-        file.finished_at = timezone.now()
-        file.save(update_fields=["status", "finished_at"])
-        return ""
-    if file.kind == "unknown":
-        return _fail_file(file, _not_commerceml(path, file.name))
-    scan = scan_file(path, file.kind)
-    file.digest = scan.digest
-    earlier = _unchanged_since(file, import_session)
-    if earlier is not None:
-        importer.adopt_file(
-            seen_products=bytes(earlier.seen_products),
-            seen_variants=bytes(earlier.seen_variants),
-            full_catalog=earlier.full_catalog,
-            full_offers=earlier.full_offers,
-        )
-        tracker.finished_lines.append(
-            f"{file.name}: не изменился с импорта #{earlier.import_session_id} при неизменном каталоге, пропущен"
-        )
-        file.reused_from = earlier
-        file.seen_products, file.seen_variants = earlier.seen_products, earlier.seen_variants
-        file.full_catalog, file.full_offers = earlier.full_catalog, earlier.full_offers
-    else:
-        report = importer.report
-        first_issue, dropped_before = len(report.issues), report.issues_dropped
-        try:
-            importer.import_records(_records(path, file.name), file_label=file.name, totals=scan.counts)
-        except CommerceMLError as exc:
-            exc.file = file.name  # the name 1C knows, not our folder layout
-            return _fail_file(file, str(exc))
-        tracker.file_done(file.name)
-        issues = report.issues[first_issue:]
-        file.warnings = [_issue_line(issue) for issue in issues[:WARNINGS_SHOWN]]
-        file.warnings_count = len(issues) + report.issues_dropped - dropped_before
-        file.seen_products = importer.file_seen_products.pack()
-        file.seen_variants = importer.file_seen_variants.pack()
-        file.full_catalog, file.full_offers = importer.file_full_catalog, importer.file_full_offers
-    file.status = ImportFile.Status.DONE
-    file.finished_at = timezone.now()
-    file.save(
-        update_fields=[
-            "status",
-            "finished_at",
-            "digest",
-            "reused_from",
-            "seen_products",
-            "seen_variants",
-            "full_catalog",
-            "full_offers",
-            "warnings",
-            "warnings_count",
-        ]
+    whole = all(i.status == ImportSession.Status.COMPLETED for i in imports) and _received_all_imported(
+        session, imports
     )
-    return ""
+    if ended_by == "expired" and _sends_complete(session):
+        whole = False  # this 1C sends complete: an exchange that stopped without it died midway
+    if not _package_claim(imports) or not whole:
+        return None
+    return _package_deactivate(imports, explicit=False, label=f"пакет обмена целиком, {ended_by}")
+
+
+def catalog_packages_close_ended() -> int:
+    """Close the packages of exchanges that ended (completed or expired) without being closed:
+    run with the session expiry task. Returns how many were looked at."""
+    sessions = ExchangeSession.objects.filter(
+        imports__kind=ExchangeType.CATALOG, imports__catalog__package_closed_at=None
+    ).exclude(status=ExchangeSession.Status.ACTIVE)
+    count = 0
+    for session in sessions.distinct():
+        ended_by = "complete" if session.status == ExchangeSession.Status.COMPLETED else "expired"
+        package_close(session=session, ended_by=ended_by)
+        count += 1
+    return count
+
+
+# --- the worker: the catalog's importer in the job engine --------------------------------------
+class CatalogJobImporter:
+    """Imports a catalog job's files into the catalog tables (exchange.jobs.JobImporter)."""
+
+    def __init__(self, *, job: ImportSession, report: ImportReport, progress: JobProgress) -> None:
+        self.importer = CatalogImporter(base_dir=Path(job.base_dir), report=report, progress=progress)
+        # The row may exist already: mode=deactivate marks a pending import, or a redelivered task
+        # resumes one; what files already done contained still counts for deactivation.
+        self.state, _ = CatalogImportState.objects.get_or_create(job=job)
+        job.catalog = self.state  # one instance: what finish() sets is what the package reads
+        for done in CatalogFileState.objects.filter(file__import_session=job, file__status=ImportFile.Status.DONE):
+            self.importer.adopt_file(
+                seen_products=bytes(done.seen_products),
+                seen_variants=bytes(done.seen_variants),
+                full_catalog=done.full_catalog,
+                full_offers=done.full_offers,
+            )
+
+    def import_file(self, job: ImportSession, file: ImportFile, progress: JobProgress) -> FileOutcome:
+        path = Path(job.base_dir) / file.name
+        if not path.is_file():
+            return FileOutcome.failed(f"{file.name}: файл не найден")
+        if file.kind == COUNTERPARTIES_KIND:
+            return _import_counterparties(path, file, self.importer.report)
+        if file.kind in NOT_CATALOG_KINDS:
+            return FileOutcome.skipped()
+        if file.kind == "unknown":
+            return FileOutcome.failed(_not_commerceml(path, file.name))
+        scan = scan_file(path, file.kind)
+        file.digest = scan.digest
+        contained = CatalogFileState(file=file)
+        note = ""
+        earlier = _unchanged_since(file, job)
+        if earlier is not None:
+            before = earlier.catalog
+            self.importer.adopt_file(
+                seen_products=bytes(before.seen_products),
+                seen_variants=bytes(before.seen_variants),
+                full_catalog=before.full_catalog,
+                full_offers=before.full_offers,
+            )
+            note = f"{file.name}: не изменился с импорта #{earlier.import_session_id} при неизменном каталоге, пропущен"
+            file.reused_from = earlier
+            contained.seen_products, contained.seen_variants = before.seen_products, before.seen_variants
+            contained.full_catalog, contained.full_offers = before.full_catalog, before.full_offers
+            contained.catalog_scopes = before.catalog_scopes
+        else:
+            scopes: dict[str, dict[str, bool]] = {}
+            try:
+                self.importer.import_records(
+                    _records(path, file.name, scopes), file_label=file.name, totals=scan.counts
+                )
+            except CommerceMLError as exc:
+                exc.file = file.name  # the name 1C knows, not our folder layout
+                return FileOutcome.failed(str(exc))
+            contained.seen_products = self.importer.file_seen_products.pack()
+            contained.seen_variants = self.importer.file_seen_variants.pack()
+            contained.full_catalog = self.importer.file_full_catalog
+            contained.full_offers = self.importer.file_full_offers
+            contained.catalog_scopes = scopes
+        file.save(update_fields=["digest", "reused_from"])
+        contained.save()
+        return FileOutcome.done(note)
+
+    def finish(self, job: ImportSession) -> None:
+        """Default variants for products without offers. A manual import is a whole package: it
+        deactivates what its full sections did not contain. An exchange's import deactivates only
+        when 1C sent mode=deactivate while it ran (background behaviour); otherwise its package is
+        closed when the exchange ends (package_close), never in the middle of it."""
+        importer, state = self.importer, self.state
+        importer.create_missing_default_variants()
+        state.seen_products = importer.seen_products.pack()
+        state.seen_variants = importer.seen_variants.pack()
+        if job.exchange_session_id is None:
+            _package_deactivate([job], explicit=False, label="импорт вручную", importer=importer)
+            state.package_closed_at = timezone.now()
+            return
+        requested = CatalogImportState.objects.filter(pk=job.pk).values_list("deactivate_requested", flat=True)
+        if requested and requested[0]:
+            others = ImportSession.objects.filter(
+                exchange_session_id=job.exchange_session_id, status=ImportSession.Status.COMPLETED
+            ).exclude(pk=job.pk)
+            imports = [job, *others.select_related("catalog")]
+            _package_claim(imports)
+            state.package_closed_at = timezone.now()
+            _package_deactivate(imports, explicit=True, label="mode=deactivate", importer=importer)
+
+    def close(self, job: ImportSession, *, failed: bool) -> None:
+        importer, state = self.importer, self.state
+        state.catalog_state = {} if failed else catalog_state()
+        state.seen_products = importer.seen_products.pack()
+        state.seen_variants = importer.seen_variants.pack()
+        state.full_catalog, state.full_offers = importer.full_catalog, importer.full_offers
+        # deactivate_requested and package_closed_at are set by requests of 1C meanwhile: only
+        # what this run decided is written.
+        fields = ["catalog_state", "seen_products", "seen_variants", "full_catalog", "full_offers"]
+        if state.package_closed_at is not None:
+            fields.append("package_closed_at")
+        state.save(update_fields=fields)
+
+    def closed(self, job: ImportSession) -> None:
+        exchange_session = job.exchange_session
+        if exchange_session is not None and exchange_session.status != ExchangeSession.Status.ACTIVE:
+            # 1C ended the exchange while this import ran (background behaviour): close its package now.
+            ended_by = "complete" if exchange_session.status == ExchangeSession.Status.COMPLETED else "expired"
+            package_close(session=exchange_session, ended_by=ended_by)
+
+
+job_kind_register(JobKind(kind=ExchangeType.CATALOG, describe=_describe, importer=CatalogJobImporter))
 
 
 # Files at least this big are parsed in a child process (commerceml.pipe) so that parsing runs on
@@ -455,62 +449,52 @@ def _import_file(importer: CatalogImporter, import_session: ImportSession, file:
 SUBPROCESS_MIN_BYTES = 4 * 1024 * 1024
 
 
-def _records(path: Path, name: str) -> Iterator[Record]:
+def _import_counterparties(path: Path, file: ImportFile, report: ImportReport) -> FileOutcome:
+    from exchange.counterparties.importer import counterparties_file_import
+
+    try:
+        result = counterparties_file_import(path=path, source=f"exchange: {file.name}")
+    except CommerceMLError as exc:
+        exc.file = file.name
+        return FileOutcome.failed(str(exc))
+    counters = report.entity("counterparties")
+    for outcome, count in result.totals.items():
+        counters.add(outcome, count)
+    for onec_id, reason in result.problems:
+        report.warning("counterparties", onec_id, reason, file=file.name)
+    return FileOutcome.done(f"{file.name}: контрагенты — {result.summary()}")
+
+
+def _records(path: Path, name: str, scopes: dict[str, dict[str, bool]]) -> Iterator[Record]:
+    """The file's records; ``scopes`` collects the catalogs its sections name (CatalogFileState.catalog_scopes)."""
     if path.stat().st_size >= SUBPROCESS_MIN_BYTES:
         records = iter_records_in_subprocess(path, on_invalid="yield")
     else:
         records = iter_records(path, on_invalid="yield")
-    # The reader names the file it opened (the server's absolute path); reports and 1C's answers
-    # name it as 1C did, relative to the exchange folder.
     for record in records:
-        if type(record) is InvalidElement:
-            record = dataclasses.replace(record, file=name)
+        if isinstance(record, InvalidElement):
+            # The reader names the file it opened (the server's absolute path); reports and 1C's
+            # answers name it as 1C did, relative to the exchange folder.
+            yield dataclasses.replace(record, file=name)
+            continue
+        if isinstance(record, SectionHeader):
+            _note_scope(record, scopes)
         yield record
 
 
-# 1C's answer for a file lists at most this many element problems after ``success`` (protocol.md
-# §1.4: the keyword alone on line 1, messages on the following lines, shown in 1C's exchange log);
-# the import's report on the site keeps up to MAX_ISSUES of them.
-WARNINGS_SHOWN = 20
+def _note_scope(header: SectionHeader, scopes: dict[str, dict[str, bool]]) -> None:
+    kind = SCOPE_KINDS.get(header.section)
+    if kind is not None:
+        found = scopes.setdefault(kind, {})
+        catalog_id = (header.catalog_id or "")[:255]
+        found[catalog_id] = found.get(catalog_id, False) or not header.changes_only
 
 
-def _import_counterparties_file(file: ImportFile, path: Path, tracker: _Progress) -> str:
-    from exchange.counterparties.importer import counterparties_file_import
-
-    try:
-        report = counterparties_file_import(path=path, source=f"exchange: {file.name}")
-    except CommerceMLError as exc:
-        exc.file = file.name
-        return _fail_file(file, str(exc))
-    tracker.finished_lines.append(f"{file.name}: контрагенты — {report.summary()}")
-    file.warnings = report.problems[:WARNINGS_SHOWN]
-    file.warnings_count = len(report.problems)
-    file.status = ImportFile.Status.DONE
-    file.finished_at = timezone.now()
-    file.save(update_fields=["warnings", "warnings_count", "status", "finished_at"])
-    return ""
+# Sections whose elements belong to a catalog, by what their deactivation covers.
+SCOPE_KINDS = {Section.CATALOG: "products", Section.OFFERS: "offers", Section.OFFER_CHANGES: "offers"}
 
 
-WARNING_LINE_CHARS = 300
-
-
-def _issue_line(issue: Mapping[str, Any]) -> str:
-    """One element problem as a line of 1C's log: ``Ошибка: offers.xml:12: Предложения Ид=…: reason``."""
-    where = f"{issue.get('file') or ''}:{issue['line']}" if issue.get("line") else str(issue.get("file") or "")
-    label = ENTITY_LABELS.get(str(issue.get("entity")), str(issue.get("entity")))
-    level = "Ошибка" if issue.get("level") == "error" else "Замечание"
-    element = f" Ид={issue['id']}" if issue.get("id") else ""
-    return f"{level}: {where}: {label}{element}: {issue.get('reason')}"[:WARNING_LINE_CHARS]
-
-
-def _warning_lines(file: ImportFile) -> list[str]:
-    lines = list(file.warnings or [])
-    if file.warnings_count > len(lines):
-        lines.append(IMPORT_MORE_WARNINGS.format(count=file.warnings_count - len(lines)))
-    return lines
-
-
-def _unchanged_since(file: ImportFile, import_session: ImportSession) -> ImportFile | None:
+def _unchanged_since(file: ImportFile, job: ImportSession) -> ImportFile | None:
     """An earlier import of the very same bytes, if nothing in the catalog changed since it ended.
 
     Re-importing such a file would only confirm every row (1C resends full, unchanged catalogs
@@ -525,16 +509,18 @@ def _unchanged_since(file: ImportFile, import_session: ImportSession) -> ImportF
             digest=file.digest,
             status=ImportFile.Status.DONE,
             import_session__status=ImportSession.Status.COMPLETED,
+            import_session__kind=ExchangeType.CATALOG,
+            catalog__isnull=False,
         )
-        .exclude(import_session=import_session)
-        .select_related("import_session")
+        .exclude(import_session=job)
+        .select_related("import_session__catalog", "catalog")
         .order_by("-import_session__finished_at")[:5]
     )
     if not candidates:
         return None
     current = catalog_state()
     for candidate in candidates:
-        if candidate.import_session.catalog_state == current:
+        if _state(candidate.import_session).catalog_state == current:
             return candidate
     return None
 
@@ -549,75 +535,3 @@ def _not_commerceml(path: Path, name: str) -> str:
         exc.file = name
         return str(exc)
     return f"{name}: не является файлом CommerceML (нет элемента КоммерческаяИнформация)"
-
-
-def _fail_file(file: ImportFile, message: str) -> str:
-    file.status = ImportFile.Status.FAILED
-    file.error_message = message
-    file.finished_at = timezone.now()
-    file.save(update_fields=["status", "error_message", "finished_at"])
-    return message
-
-
-def _finish(import_session: ImportSession, importer: CatalogImporter) -> None:
-    """Default variants for products without offers; deactivate what a full catalog / offers
-    package of this exchange (or a mode=deactivate that came while it ran) did not contain."""
-    importer.create_missing_default_variants()
-    import_session.seen_products = importer.seen_products.pack()
-    import_session.seen_variants = importer.seen_variants.pack()
-    requested = ImportSession.objects.filter(pk=import_session.pk).values_list("deactivate_requested", flat=True)
-    deactivate_all = bool(requested and requested[0])
-    if not (importer.full_catalog or importer.full_offers or deactivate_all):
-        return
-    imports: list[ImportSession] = [import_session]
-    if import_session.exchange_session_id:
-        imports += ImportSession.objects.filter(
-            exchange_session_id=import_session.exchange_session_id, status=ImportSession.Status.COMPLETED
-        ).exclude(pk=import_session.pk)
-    _deactivate_unseen(
-        importer,
-        imports,
-        products=importer.full_catalog or deactivate_all,
-        variants=importer.full_offers or deactivate_all,
-    )
-
-
-def _close(
-    import_session: ImportSession, importer: CatalogImporter, report: ImportReport, tracker: _Progress, *, error: str
-) -> bool:
-    """Write the outcome and release the lock; False when 1C added a file meanwhile (go on)."""
-    now = timezone.now()
-    failed = bool(error)
-    lines = [*tracker.finished_lines, *report.summary_lines()]
-    if report.issues_dropped:
-        lines.append(f"Ещё {report.issues_dropped} замечаний не сохранено")
-    if failed:
-        lines.append(f"Ошибка: {error}")
-    with transaction.atomic():
-        # Same row lock as _queue_file: a file added concurrently is either seen here or finds
-        # this import finished and starts a new one.
-        if not ImportSession.objects.select_for_update().filter(job_owned(import_session)).exists():
-            raise JobCancelled  # failed meanwhile (lost-worker check, the admin): its outcome stands
-        if not failed and _pending_files(import_session).exists():
-            return False
-        if failed:
-            # Files never reached (or interrupted) are failed: 1C is answered failure for them.
-            _pending_files(import_session).update(
-                status=ImportFile.Status.FAILED, error_message=IMPORT_FILE_NOT_REACHED, finished_at=now
-            )
-        ImportSession.objects.filter(pk=import_session.pk).update(
-            catalog_state={} if failed else catalog_state(),
-            status=ImportSession.Status.FAILED if failed else ImportSession.Status.COMPLETED,
-            finished_at=now,
-            heartbeat_at=now,
-            stage="Импорт завершён с ошибкой" if failed else "Импорт завершён",
-            error_message=error,
-            counters=report.counters_dict(),
-            errors=report.issues,
-            report="\n".join(lines),
-            seen_products=importer.seen_products.pack(),
-            seen_variants=importer.seen_variants.pack(),
-            full_catalog=importer.full_catalog,
-            full_offers=importer.full_offers,
-        )
-    return True

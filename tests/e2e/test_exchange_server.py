@@ -24,6 +24,7 @@ from emulator.client import ExchangeFailure, OneCClient
 from exchange.models import ExchangeFile, ExchangeRequestLog, ExchangeSession
 from exchange.services.uploads import session_upload_dir
 from tests.exchange.conftest import PASSWORD, make_exchange_user
+from tests.factories import OrderFactory, OrderItemFactory
 from tests.services import ROOT, process_env
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -112,14 +113,22 @@ def test_the_server_answers_1c_at_every_address_in_plain_text(server: Server, us
 
 
 def test_a_sale_exchange_through_the_emulator(server: Server, user: str, tmp_path: Path) -> None:
+    order = OrderFactory(contact_name="Анна")
+    OrderItemFactory(order=order)
     changes = tmp_path / "documents___1.xml"
-    changes.write_bytes(b"\xef\xbb\xbf<?xml version='1.0' encoding='UTF-8'?><\xd0\x9a/>")
+    changes.write_bytes(
+        b"\xef\xbb\xbf<?xml version='1.0' encoding='UTF-8'?>"
+        + '<КоммерческаяИнформация xmlns="urn:1C.ru:commerceml_2" ВерсияСхемы="2.10"/>'.encode()
+    )
 
     with OneCClient(server.exchange_url, user, PASSWORD) as onec:
-        result = onec.run_sale_exchange([changes], version="2.08")
+        result = onec.run_sale_exchange([changes], version="2.08", reply_status_id="confirmed")
 
     assert result.orders.has_bom
     assert result.orders.root_tag == "КоммерческаяИнформация"
+    assert [document.number for document in result.orders.documents] == [order.number]
+    order.refresh_from_db()
+    assert (order.sent_to_1c, order.status) == (True, "confirmed")
     session = ExchangeSession.objects.get()
     assert session.query_confirmed_at is not None
     assert (session_upload_dir(session) / "documents___1.xml").read_bytes() == changes.read_bytes()

@@ -13,9 +13,9 @@ from django.db import transaction
 
 from benchmarks.generate_catalog import generate_catalog
 from catalog.models import Product
+from exchange import jobs
 from exchange.models import ImportSession
-from exchange.services import catalog_import
-from exchange.tasks import fail_stale_imports, run_catalog_import
+from exchange.tasks import fail_stale_imports, run_import_job
 from tests.exchange.conftest import OneC, assert_answer
 from tests.services import celery_worker_process, require_redis
 
@@ -37,11 +37,9 @@ def test_1c_hears_failure_within_minutes_after_the_worker_is_killed_and_the_next
 ) -> None:
     require_redis()
     monkeypatch.setattr(
-        catalog_import,
-        "import_session_enqueue",
-        lambda *, import_session: transaction.on_commit(
-            lambda: run_catalog_import.apply_async(args=[import_session.pk], queue=QUEUE)
-        ),
+        jobs,
+        "job_enqueue",
+        lambda *, job: transaction.on_commit(lambda: run_import_job.apply_async(args=[job.pk], queue=QUEUE)),
     )
     settings.EXCHANGE_IMPORT_LOST_SECONDS = 5  # production: 120 s; the same path, sooner
     settings.EXCHANGE_IMPORT_STALE_MINUTES = 120

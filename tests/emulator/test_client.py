@@ -787,3 +787,46 @@ def test_cli_exits_2_on_protocol_errors(server, package, capsys):
 
     assert code == 2
     assert "HTTP status 500" in capsys.readouterr().err
+
+
+def test_a_zipped_query_answer_is_unpacked_and_its_orders_listed(server, client):
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as zipped:
+        zipped.writestr("orders.xml", ORDERS_XML_1251)
+    server.orders_body = archive.getvalue()
+    client.checkauth("sale")
+
+    orders = client.query("sale", zip=True)
+
+    assert server.requests[-1].query["zip"] == ["yes"]
+    assert orders.archive == archive.getvalue()
+    assert orders.content == ORDERS_XML_1251
+    assert [document.id for document in orders.documents] == ["1"]
+
+
+def test_a_query_archive_with_two_files_is_a_protocol_error(server, client):
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as zipped:
+        zipped.writestr("a.xml", ORDERS_XML_1251)
+        zipped.writestr("b.xml", ORDERS_XML_1251)
+    server.orders_body = archive.getvalue()
+    client.checkauth("sale")
+
+    with pytest.raises(ProtocolError, match="2 files"):
+        client.query("sale")
+
+
+def test_the_reply_document_reads_back_as_1c_s_changes(tmp_path):
+    from commerceml import iter_records
+    from commerceml.records import Document
+    from emulator import OrderSummary, order_changes_document
+
+    path = tmp_path / "documents___1.xml"
+    order = OrderSummary(id="000001", number="000001", amount="10.00", buyer="Анна", lines=("p#1",))
+    path.write_bytes(order_changes_document([order], status_id="confirmed", paid=True))
+
+    (document,) = [record for record in iter_records(path) if isinstance(record, Document)]
+
+    assert (document.id, document.onec_number) == ("000001", "ЗК-000001")
+    assert ("Статуса заказа ИД", "confirmed") in document.requisites
+    assert ("Оплачен", "true") in document.requisites

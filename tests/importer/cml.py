@@ -73,7 +73,9 @@ class Offer:
         return f"<Предложение><Ид>{self.id}</Ид>{name}{chars}<Цены>{prices}</Цены>{stock}</Предложение>"
 
 
-def import_xml(products: Sequence[Prod], *, changes_only: bool = False, properties: str = "") -> str:
+def import_xml(
+    products: Sequence[Prod], *, changes_only: bool = False, properties: str = "", catalog: str = "cat"
+) -> str:
     flag = "true" if changes_only else "false"
     return (
         f'<?xml version="1.0" encoding="UTF-8"?><КоммерческаяИнформация {NS} ВерсияСхемы="2.07">'
@@ -81,13 +83,13 @@ def import_xml(products: Sequence[Prod], *, changes_only: bool = False, properti
         "<Группы><Группа><Ид>g-root</Ид><Наименование>Все товары</Наименование><Группы>"
         "<Группа><Ид>g-child</Ид><Наименование>Подгруппа</Наименование></Группа></Группы></Группа></Группы>"
         f"<Свойства>{properties}</Свойства></Классификатор>"
-        f'<Каталог СодержитТолькоИзменения="{flag}"><Ид>cat</Ид><ИдКлассификатора>cls</ИдКлассификатора>'
+        f'<Каталог СодержитТолькоИзменения="{flag}"><Ид>{catalog}</Ид><ИдКлассификатора>cls</ИдКлассификатора>'
         f"<Наименование>Каталог</Наименование><Товары>{''.join(p.xml() for p in products)}</Товары></Каталог>"
         "</КоммерческаяИнформация>"
     )
 
 
-def offers_xml(offers: Sequence[Offer], *, changes_only: bool = False) -> str:
+def offers_xml(offers: Sequence[Offer], *, changes_only: bool = False, catalog: str = "cat") -> str:
     flag = "true" if changes_only else "false"
     price_types = "".join(
         f"<ТипЦены><Ид>{i}</Ид><Наименование>{n}</Наименование><Валюта>RUB</Валюта></ТипЦены>" for i, n in PRICE_TYPES
@@ -95,7 +97,7 @@ def offers_xml(offers: Sequence[Offer], *, changes_only: bool = False) -> str:
     warehouses = "".join(f"<Склад><Ид>{i}</Ид><Наименование>{n}</Наименование></Склад>" for i, n in WAREHOUSES)
     return (
         f'<?xml version="1.0" encoding="UTF-8"?><КоммерческаяИнформация {NS} ВерсияСхемы="2.07">'
-        f'<ПакетПредложений СодержитТолькоИзменения="{flag}"><Ид>cat#</Ид><ИдКаталога>cat</ИдКаталога>'
+        f'<ПакетПредложений СодержитТолькоИзменения="{flag}"><Ид>{catalog}#</Ид><ИдКаталога>{catalog}</ИдКаталога>'
         f"<Наименование>Пакет</Наименование><ТипыЦен>{price_types}</ТипыЦен><Склады>{warehouses}</Склады>"
         f"<Предложения>{''.join(o.xml() for o in offers)}</Предложения></ПакетПредложений></КоммерческаяИнформация>"
     )

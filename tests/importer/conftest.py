@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from exchange import jobs
 from exchange.models import ImportSession
 from exchange.services import catalog_import
 from exchange.services.catalog_import import import_session_create, import_session_run
@@ -32,9 +33,7 @@ def run_import() -> Runner:
 def queued(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Imports 1C starts through mode=import are queued but not run until the test says so."""
     ids: list[int] = []
-    monkeypatch.setattr(
-        catalog_import, "import_session_enqueue", lambda *, import_session: ids.append(import_session.pk)
-    )
+    monkeypatch.setattr(jobs, "job_enqueue", lambda *, job: ids.append(job.pk))
     return ids
 
 

@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('customers', '0002_customer_address_and_failed_sync'),
-        ('exchange', '0007_import_file_warnings'),
+        ('exchange', '0010_catalog_fields_off_the_job'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
