@@ -34,13 +34,12 @@ def _emails_sent_inline(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def queued(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    from exchange.services import catalog_import
+def queued_imports(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Catalog import jobs 1C starts are queued, and run when the test says so."""
+    from exchange import jobs
 
     ids: list[int] = []
-    monkeypatch.setattr(
-        catalog_import, "import_session_enqueue", lambda *, import_session: ids.append(import_session.pk)
-    )
+    monkeypatch.setattr(jobs, "job_enqueue", lambda *, job: ids.append(job.pk))
     return ids
 
 
@@ -94,12 +93,12 @@ def order_file(buyer: Counterparty) -> bytes:
 
 
 def test_a_contragents_file_in_a_catalog_exchange_is_imported_by_the_import_job(
-    catalog: OneC, queued: list[int]
+    catalog: OneC, queued_imports: list[int]
 ) -> None:
     catalog.post_file("contragents___1.xml", SAMPLE.read_bytes())
     assert catalog.import_file("contragents___1.xml").lines[0] == "progress"
 
-    run_queued(queued)
+    run_queued(queued_imports)
     response = catalog.import_file("contragents___1.xml")
 
     assert response.lines[0] == "success"
