@@ -153,6 +153,8 @@ ZIP_RATIO_TOO_HIGH = "Архив {name}: файл {entry} сжат больше 
 # operator reading the exchange log.
 SALE_SUCCESS_WITHOUT_QUERY = "Предупреждение: подтверждение без выгрузки заказов в этом сеансе; ничего не отмечено."
 SALE_SUCCESS_REPEATED = "Предупреждение: получение заказов уже подтверждено в этом сеансе; ничего не отмечено."
+SALE_IMPORT_DONE = "Изменения заказов применены."
+SALE_IMPORT_SKIPPED = "Файл не содержит заказов."
 SALE_FILE_MALFORMED = "Файл {name} не прочитан, изменения заказов не применены: {reason}"
 SALE_FILE_NOT_ORDERS = "Файл {name} не содержит документов CommerceML; изменения заказов не применены."
 SALE_LEGACY_ARCHIVE = "Архив {name}: в обмене без версии (init без version) принимаются только XML-файлы заказов."

@@ -12,10 +12,11 @@ from celery.signals import task_failure, worker_ready
 
 from exchange.jobs import job_run, jobs_check, jobs_fail_of_task, jobs_fail_of_worker
 from exchange.protocol import IMPORT_WORKER_KILLED
-from exchange.services.audit import audit_prune
 
 # The flows register their kind of import job with exchange.jobs when imported: they are imported
 # here, so that the worker knows every kind (a sale flow imports its module here too).
+from exchange.sale import importer as _sale_importer  # noqa: F401  (registers the sale job kind)
+from exchange.services.audit import audit_prune
 from exchange.services.catalog_import import catalog_packages_close_ended
 from exchange.services.sessions import sessions_expire_idle
 from exchange.services.uploads import uploads_remove_stale

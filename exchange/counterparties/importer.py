@@ -40,7 +40,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from catalog.models import PriceType
-from commerceml import iter_records
+from commerceml import CommerceMLError, iter_records
 from commerceml.records import Counterparty, Document, InvalidElement
 from customers.models import SyncStatus, User
 from exchange.counterparties.mapper import (
@@ -51,9 +51,12 @@ from exchange.counterparties.mapper import (
     CustomerDataMapper,
 )
 from exchange.counterparties.models import CustomerSyncLog, CustomerSyncState, SyncDirection, SyncOutcome
+from exchange.importers.report import ImportReport
+from exchange.jobs import FileOutcome
 
 logger = logging.getLogger(__name__)
 
+REPORT_ENTITY = "counterparties"  # in an import job's report (exchange.importers.report)
 NO_ID = "нет Ид контрагента в 1С"
 NO_EMAIL = "нет email: покупатель входит на сайт по email, создать его нельзя"
 DELETED = "помечен на удаление в 1С"
@@ -280,6 +283,22 @@ def counterparties_file_import(*, path: Path, source: str) -> CounterpartiesRepo
                 yield record
 
     return counterparties_import_report(records=records(), source=source)
+
+
+def counterparties_file_job_import(*, path: Path, name: str, report: ImportReport, source: str) -> FileOutcome:
+    """A Контрагенты file as one file of an import job (a catalog or a sale exchange's): counts
+    and skipped counterparties go into the job's report, broken XML fails the file."""
+    try:
+        result = counterparties_file_import(path=path, source=source)
+    except CommerceMLError as exc:
+        exc.file = name  # the name 1C knows, not our folder layout
+        return FileOutcome.failed(str(exc))
+    counters = report.entity(REPORT_ENTITY)
+    for outcome, count in result.totals.items():
+        counters.add(outcome, count)
+    for onec_id, reason in result.problems:
+        report.warning(REPORT_ENTITY, onec_id, reason, file=name)
+    return FileOutcome.done(f"{name}: контрагенты — {result.summary()}")
 
 
 def document_counterparties(documents: Iterable[Document]) -> Iterator[Counterparty]:

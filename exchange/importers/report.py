@@ -18,6 +18,7 @@ ENTITY_LABELS = {
     "offers": "Предложения",
     "prices": "Цены",
     "stock": "Остатки",
+    "orders": "Заказы",
     "counterparties": "Контрагенты",
     "other": "Прочее",
 }

@@ -73,7 +73,11 @@ class ApplyReport:
     updated: list[str] = field(default_factory=list)  # order numbers
     unchanged: list[str] = field(default_factory=list)
     unknown: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[tuple[str | None, str]] = field(default_factory=list)  # (order number, text)
+
+    @property
+    def messages(self) -> list[str]:
+        return [text for _, text in self.warnings]
 
     def add(self, other: ApplyReport) -> None:
         self.updated += other.updated
@@ -193,7 +197,9 @@ def _apply_lines(update: _OrderUpdate, items: tuple[DocumentItem, ...], report: 
         if current is None:
             variant = ProductVariant.objects.filter(onec_id=line.id).first()
             if variant is None:
-                report.warnings.append(LINE_VARIANT_UNKNOWN.format(number=order.number, item_id=line.id))
+                report.warnings.append(
+                    (order.number, LINE_VARIANT_UNKNOWN.format(number=order.number, item_id=line.id))
+                )
                 continue
             OrderItem.objects.create(
                 order=order,
@@ -331,8 +337,9 @@ def document_apply(*, document: Document, status_map: dict[str, str] | None = No
     if operation in PAYMENT_OPERATIONS or operation in SHIPMENT_OPERATIONS:
         order = _find_order(document.base_id)
         if order is None:
-            report.unknown.append(document.base_id or document.number or document.id)
-            report.warnings.append(ORDER_NOT_FOUND.format(number=document.base_id or document.number or document.id))
+            number = document.base_id or document.number or document.id
+            report.unknown.append(number)
+            report.warnings.append((number, ORDER_NOT_FOUND.format(number=number)))
             return report
         update = _OrderUpdate(order)
         when = (
@@ -351,13 +358,13 @@ def document_apply(*, document: Document, status_map: dict[str, str] | None = No
     if operation not in ORDER_OPERATIONS:
         return report  # invoices and other documents 1C may attach say nothing about the order
     if not document.id.strip():
-        report.warnings.append(DOCUMENT_WITHOUT_ID)
+        report.warnings.append((None, DOCUMENT_WITHOUT_ID))
         return report
     order = _find_order(document.id, document.number)
     if order is None:
         number = document.number or document.id
         report.unknown.append(number)
-        report.warnings.append(ORDER_NOT_FOUND.format(number=number))
+        report.warnings.append((number, ORDER_NOT_FOUND.format(number=number)))
         return report
     _save(_apply_order_document(order, document, status_map, report), report)
     return report

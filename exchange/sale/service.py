@@ -6,27 +6,26 @@ import contextlib
 import logging
 import os
 import tempfile
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from commerceml import CommerceMLError, FileKind, inspect_file, iter_records
-from commerceml.records import Document
 from commerceml.writer import WINDOWS_1251
 from exchange.conf import exchange_settings
-from exchange.counterparties.importer import counterparties_file_import, counterparties_import, document_counterparties
-from exchange.models import ExchangeSession
+from exchange.importers.report import ImportReport
+from exchange.jobs import FileOutcome, JobWaiting, job_file_answer, job_queue_file
+from exchange.models import ExchangeSession, ExchangeType, ImportFile
 from exchange.protocol import (
     IMPORT_FILE_MISSING,
-    SALE_FILE_MALFORMED,
-    SALE_FILE_NOT_ORDERS,
+    SALE_IMPORT_DONE,
+    SALE_IMPORT_SKIPPED,
     SALE_LEGACY_ARCHIVE,
     Answer,
     ExchangeError,
     failure,
+    progress,
     success,
 )
-from exchange.sale import applier, bookkeeping, exporter, info
+from exchange.sale import bookkeeping, exporter, importer, info
 from exchange.services import audit, uploads
 
 logger = logging.getLogger(__name__)
@@ -35,8 +34,6 @@ logger = logging.getLogger(__name__)
 # 2.08, the oldest version with the XSD's namespace that 1C's own modules write.
 DEFAULT_SCHEMA_VERSION = "2.08"
 ZIP_CONTENT_TYPE = "application/zip"
-# What 1C may send back: documents, or a valid document without any (nothing changed).
-ORDER_FILE_KINDS = frozenset({FileKind.DOCUMENTS, FileKind.EMPTY})
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,50 +102,20 @@ def sale_success(*, session: ExchangeSession) -> Answer:
     return success()
 
 
-def _documents(path: Path) -> Iterator[Document]:
-    for record in iter_records(path):
-        if isinstance(record, Document):
-            yield record
-
-
-def sale_file_apply(*, path: Path, name: str) -> Answer:
-    """Apply one of 1C's order files: all of it or, when it cannot be read, none of it."""
-    shown = uploads.shown_name(name)
-    try:
-        kind = inspect_file(path).kind
-        if kind == FileKind.CONTRAGENTS:
-            return _counterparties_file_apply(path=path, name=name)
-        if kind not in ORDER_FILE_KINDS:
-            return failure(SALE_FILE_NOT_ORDERS.format(name=shown))
-        report = applier.documents_apply(documents=_documents(path))
-        # The buyers of these documents are 1C's counterparties: customers learn 1C's data too.
-        counterparties_import(records=document_counterparties(_documents(path)), source=f"sale: {shown}")
-    except CommerceMLError as exc:
-        logger.warning("order file %s not applied: %s", name, exc)
-        return failure(SALE_FILE_MALFORMED.format(name=shown, reason=str(exc)[:300]))
-    logger.info(
-        "order file %s: %d updated, %d unchanged, %d unknown",
-        name,
-        len(report.updated),
-        len(report.unchanged),
-        len(report.unknown),
-    )
-    return success(*report.warnings)
-
-
-def _counterparties_file_apply(*, path: Path, name: str) -> Answer:
-    """A Контрагенты file in the sale exchange (protocol.md §3.4, §5.8): customers created or
-    updated by the customer sync; skipped counterparties are listed after success."""
-    report = counterparties_file_import(path=path, source=f"sale: {uploads.shown_name(name)}")
-    logger.info("counterparties file %s: %s", name, report.summary())
-    return success(f"Контрагенты: {report.summary()}", *report.problem_lines()[:20])
+def _outcome_answer(outcome: FileOutcome, report: ImportReport) -> Answer:
+    if outcome.status == ImportFile.Status.FAILED:
+        return failure(outcome.error)
+    if outcome.status == ImportFile.Status.SKIPPED:
+        return success(SALE_IMPORT_SKIPPED)
+    return success(*(str(issue["reason"]) for issue in report.issues))
 
 
 def sale_file_received(*, session: ExchangeSession, filename: str) -> Answer:
     """A part of an order file arrived (already appended under the session's upload folder).
 
     Legacy scheme (init without ``version``): the upload itself is processed, as Bitrix, WC, MR
-    and OC do (protocol.md §3.4). New scheme: stored only; ``mode=import`` applies it."""
+    and OC do (protocol.md §3.4), within this request: 1C reads the outcome from this answer.
+    New scheme: stored only; ``mode=import`` applies it through the job engine."""
     if session.protocol_version:
         return success()
     if filename.lower().endswith(".zip"):
@@ -156,14 +123,27 @@ def sale_file_received(*, session: ExchangeSession, filename: str) -> Answer:
     path = uploads.uploaded_file_path(session=session, name=filename)
     if path is None:
         raise ExchangeError(IMPORT_FILE_MISSING.format(name=uploads.shown_name(filename)))
-    return sale_file_apply(path=path, name=filename)
+    shown = uploads.shown_name(filename)
+    kind, _ = importer.describe_sale_file(path.parent, path.name)
+    report = ImportReport()
+    outcome = importer.order_file_apply(path=path, name=shown, kind=kind, report=report)
+    return _outcome_answer(outcome, report)
 
 
 def sale_import_step(*, session: ExchangeSession, filename: str) -> Answer:
     """``mode=import`` for an order file (new scheme, protocol.md §3.4), after the endpoint has
-    unpacked archives: the file is applied within this request (order files are small: one
-    document per changed order) and the answer is success with warnings, or failure."""
-    path = uploads.uploaded_file_path(session=session, name=filename)
-    if path is None:
-        raise ExchangeError(IMPORT_FILE_MISSING.format(name=uploads.shown_name(filename)))
-    return sale_file_apply(path=path, name=filename)
+    unpacked archives: the file joins this exchange's sale job, and 1C hears ``progress`` until
+    the worker has applied it, then ``success`` (orders the site does not know on the following
+    lines) or ``failure`` with the reason. Always waited for, whatever EXCHANGE_IMPORT_MODE says:
+    1C never hears success for order changes that were not applied."""
+    try:
+        file = job_queue_file(
+            kind=ExchangeType.SALE,
+            session=session,
+            filename=filename,
+            base_dir=uploads.session_upload_dir(session),
+            initial_files=lambda: [filename],
+        )
+    except JobWaiting as waiting:
+        return progress(waiting.stage)
+    return job_file_answer(file, done_text=SALE_IMPORT_DONE, skipped_text=SALE_IMPORT_SKIPPED)

@@ -356,7 +356,11 @@ class CatalogJobImporter:
         if not path.is_file():
             return FileOutcome.failed(f"{file.name}: файл не найден")
         if file.kind == COUNTERPARTIES_KIND:
-            return _import_counterparties(path, file, self.importer.report)
+            from exchange.counterparties.importer import counterparties_file_job_import
+
+            return counterparties_file_job_import(
+                path=path, name=file.name, report=self.importer.report, source=f"exchange: {file.name}"
+            )
         if file.kind in NOT_CATALOG_KINDS:
             return FileOutcome.skipped()
         if file.kind == "unknown":
@@ -447,22 +451,6 @@ job_kind_register(JobKind(kind=ExchangeType.CATALOG, describe=_describe, importe
 # Files at least this big are parsed in a child process (commerceml.pipe) so that parsing runs on
 # the other core while this process writes; for small files starting a process costs more.
 SUBPROCESS_MIN_BYTES = 4 * 1024 * 1024
-
-
-def _import_counterparties(path: Path, file: ImportFile, report: ImportReport) -> FileOutcome:
-    from exchange.counterparties.importer import counterparties_file_import
-
-    try:
-        result = counterparties_file_import(path=path, source=f"exchange: {file.name}")
-    except CommerceMLError as exc:
-        exc.file = file.name
-        return FileOutcome.failed(str(exc))
-    counters = report.entity("counterparties")
-    for outcome, count in result.totals.items():
-        counters.add(outcome, count)
-    for onec_id, reason in result.problems:
-        report.warning("counterparties", onec_id, reason, file=file.name)
-    return FileOutcome.done(f"{file.name}: контрагенты — {result.summary()}")
 
 
 def _records(path: Path, name: str, scopes: dict[str, dict[str, bool]]) -> Iterator[Record]:

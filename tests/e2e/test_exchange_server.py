@@ -112,8 +112,11 @@ def test_the_server_answers_1c_at_every_address_in_plain_text(server: Server, us
     )
 
 
-def test_a_sale_exchange_through_the_emulator(server: Server, user: str, tmp_path: Path) -> None:
-    order = OrderFactory(contact_name="Анна")
+@pytest.mark.worker
+def test_a_sale_exchange_through_the_emulator(
+    server: Server, user: str, worker: subprocess.Popen[bytes], worker_shared_dirs: Path, tmp_path: Path
+) -> None:
+    order = OrderFactory(contact_name="Анна", contact_email="anna-e2e@example.com")
     OrderItemFactory(order=order)
     changes = tmp_path / "documents___1.xml"
     changes.write_bytes(
@@ -121,20 +124,31 @@ def test_a_sale_exchange_through_the_emulator(server: Server, user: str, tmp_pat
         + '<КоммерческаяИнформация xmlns="urn:1C.ru:commerceml_2" ВерсияСхемы="2.10"/>'.encode()
     )
 
-    with OneCClient(server.exchange_url, user, PASSWORD) as onec:
+    with OneCClient(server.exchange_url, user, PASSWORD, poll_interval=0.2) as onec:
         result = onec.run_sale_exchange([changes], version="2.08", reply_status_id="confirmed")
 
     assert result.orders.has_bom
     assert result.orders.root_tag == "КоммерческаяИнформация"
     assert [document.number for document in result.orders.documents] == [order.number]
+    # The reply was applied by the worker while 1C polled mode=import.
+    assert result.report.imports[-1].message.startswith("Изменения заказов применены.")
     order.refresh_from_db()
     assert (order.sent_to_1c, order.status) == (True, "confirmed")
     session = ExchangeSession.objects.get()
     assert session.query_confirmed_at is not None
-    assert (session_upload_dir(session) / "documents___1.xml").read_bytes() == changes.read_bytes()
+    # The server's upload folder is its own (the worker fixture points this process elsewhere).
+    assert ExchangeFile.objects.filter(
+        session=session, name="documents___1.xml", size=len(changes.read_bytes())
+    ).exists()
     assert set(ExchangeRequestLog.objects.values_list("mode", flat=True)) == {
         "checkauth", "init", "query", "success", "file", "import",
     }  # fmt: skip
+    # The status email went out from the worker (console backend: into the worker's log).
+    log = worker_shared_dirs / "worker.log"
+    deadline = time.monotonic() + 30
+    while "anna-e2e@example.com" not in log.read_text(errors="replace") and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert f"Статус вашего заказа № {order.number} изменился" in log.read_text(errors="replace")
 
 
 def test_a_big_file_arrives_whole_in_parts_through_both_workers(server: Server, user: str, tmp_path: Path) -> None:

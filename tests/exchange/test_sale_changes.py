@@ -17,7 +17,8 @@ from rest_framework.test import APIClient
 from commerceml.records import DELIVERY_ITEM_ID, Document, DocumentItem
 from commerceml.writer import open_writer
 from customers.models import User
-from exchange.protocol import SALE_FILE_MALFORMED, SALE_FILE_NOT_ORDERS
+from exchange import jobs
+from exchange.protocol import SALE_FILE_MALFORMED, SALE_FILE_NOT_ORDERS, SALE_IMPORT_DONE
 from exchange.sale.applier import document_apply, documents_apply
 from orders.models import Order, OrderHistory, OrderStatus, OrderStatusMapping, PaymentStatus, ShipmentStatus
 from orders.services import order_status_email_send
@@ -25,6 +26,19 @@ from tests.exchange.conftest import PASSWORD, OneC, assert_answer
 from tests.factories import OrderFactory, OrderItemFactory, ProductFactory, ProductVariantFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def queued(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Jobs 1C's mode=import queues, held until the test runs them as the worker would."""
+    ids: list[int] = []
+    monkeypatch.setattr(jobs, "job_enqueue", lambda *, job: ids.append(job.pk))
+    return ids
+
+
+def run_queued(ids: list[int]) -> None:
+    while ids:
+        jobs.job_run(job_id=ids.pop(0))
 
 
 def placed(*, lines: int = 2, **fields: object) -> Order:
@@ -183,7 +197,7 @@ def test_an_unknown_order_is_reported_by_number_and_never_created() -> None:
     report = documents_apply(documents=[from_1c("ТД-404", ("Статус заказа", "Согласован"))])
 
     assert report.unknown == ["ТД-404"]
-    assert report.warnings == ["Заказ №ТД-404 на сайте не найден."]
+    assert report.messages == ["Заказ №ТД-404 на сайте не найден."]
     assert not Order.objects.exists()
 
 
@@ -277,45 +291,63 @@ def legacy_onec(exchange_user: User) -> OneC:
     return client
 
 
-def test_new_scheme_file_then_import_applies_the_changes(sale_onec: OneC) -> None:
+def test_new_scheme_file_then_import_applies_the_changes(sale_onec: OneC, queued: list[int]) -> None:
     order = placed()
     data = orders_file(from_1c(order, ("Статуса заказа ИД", "confirmed"), ("Номер по 1С", "ЗК-1")))
 
     assert_answer(sale_onec.post_file("documents___1.xml", data), "success")
     assert Order.objects.get(pk=order.pk).status == OrderStatus.NEW  # stored only
+    assert_answer(sale_onec.import_file("documents___1.xml"), "progress", "Ожидает запуска")
+    assert Order.objects.get(pk=order.pk).status == OrderStatus.NEW  # queued for the worker
+    run_queued(queued)
 
-    assert_answer(sale_onec.import_file("documents___1.xml"), "success")
+    assert_answer(sale_onec.import_file("documents___1.xml"), "success", SALE_IMPORT_DONE)
 
     order.refresh_from_db()
     assert (order.status, order.onec_number) == (OrderStatus.CONFIRMED, "ЗК-1")
 
 
-def test_a_zipped_order_file_is_unpacked_and_applied(sale_onec: OneC) -> None:
+def test_a_zipped_order_file_is_unpacked_and_applied(sale_onec: OneC, queued: list[int]) -> None:
     order = placed()
     archive = io.BytesIO()
     with zipfile.ZipFile(archive, "w") as zipped:
         zipped.writestr("documents___1.xml", orders_file(from_1c(order, ("Отменен", "true")), version="3.1"))
     sale_onec.post_file("orders.zip", archive.getvalue())
 
-    answers = sale_onec.import_until_done("documents___1.xml")
+    answers = []
+    for _ in range(10):  # unpacking, then the queued job, as 1C keeps polling
+        answers.append(sale_onec.import_file("documents___1.xml"))
+        if answers[-1].lines[0] != "progress":
+            break
+        run_queued(queued)
 
     assert answers[-1].lines[0] == "success"
+    assert answers[0].lines[0] == "progress"
     assert Order.objects.get(pk=order.pk).status == OrderStatus.CANCELLED
 
 
-def test_an_update_for_an_unknown_order_answers_success_with_the_number(sale_onec: OneC) -> None:
+def test_an_update_for_an_unknown_order_answers_success_with_the_number(sale_onec: OneC, queued: list[int]) -> None:
     sale_onec.post_file("documents___2.xml", orders_file(from_1c("ТД-404", ("Отменен", "true"))))
+    sale_onec.import_file("documents___2.xml")
+    run_queued(queued)
 
-    assert_answer(sale_onec.import_file("documents___2.xml"), "success", "Заказ №ТД-404 на сайте не найден.")
+    assert_answer(
+        sale_onec.import_file("documents___2.xml"),
+        "success",
+        SALE_IMPORT_DONE,
+        "Замечание: documents___2.xml: Заказы Ид=ТД-404: Заказ №ТД-404 на сайте не найден.",
+    )
     assert not Order.objects.exists()
 
 
-def test_a_malformed_update_file_applies_nothing_and_answers_failure(sale_onec: OneC) -> None:
+def test_a_malformed_update_file_applies_nothing_and_answers_failure(sale_onec: OneC, queued: list[int]) -> None:
     first, second = placed(), placed()
     data = orders_file(
         from_1c(first, ("Статуса заказа ИД", "cancelled")), from_1c(second, ("Статуса заказа ИД", "cancelled"))
     )
     sale_onec.post_file("documents___3.xml", data[: len(data) - 40])  # cut inside the second order
+    sale_onec.import_file("documents___3.xml")
+    run_queued(queued)
 
     response = sale_onec.import_file("documents___3.xml")
 
@@ -325,8 +357,10 @@ def test_a_malformed_update_file_applies_nothing_and_answers_failure(sale_onec: 
     assert not OrderHistory.objects.exists()
 
 
-def test_a_file_that_is_not_commerceml_answers_failure(sale_onec: OneC) -> None:
+def test_a_file_that_is_not_commerceml_answers_failure(sale_onec: OneC, queued: list[int]) -> None:
     sale_onec.post_file("documents___4.xml", b"<html><body>oops</body></html>")
+    sale_onec.import_file("documents___4.xml")
+    run_queued(queued)
 
     assert_answer(
         sale_onec.import_file("documents___4.xml"), "failure", SALE_FILE_NOT_ORDERS.format(name="documents___4.xml")

@@ -6,9 +6,10 @@ run inside the test transaction; tests/e2e does the same through a real gunicorn
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -20,7 +21,8 @@ from catalog.models import ProductVariant
 from customers.models import User
 from emulator import ExchangeFailure, OneCClient, order_changes_document
 from emulator.client import OrderSummary
-from exchange.protocol import SALE_SUCCESS_REPEATED, SALE_SUCCESS_WITHOUT_QUERY
+from exchange import jobs
+from exchange.protocol import SALE_IMPORT_DONE, SALE_SUCCESS_REPEATED, SALE_SUCCESS_WITHOUT_QUERY
 from orders.models import Order, OrderHistory, OrderStatus, PaymentStatus
 from tests.exchange.conftest import PASSWORD
 from tests.factories import OrderFactory, OrderItemFactory, ProductFactory, ProductVariantFactory, UserFactory
@@ -31,12 +33,23 @@ URL = "http://testserver/1c/exchange"
 
 
 @pytest.fixture
-def onec(exchange_user: User) -> Iterator[OneCClient]:
+def onec(exchange_user: User, monkeypatch: pytest.MonkeyPatch) -> Iterator[OneCClient]:
     # As Django's test client does: the handler would close the test transaction's connection.
     request_started.disconnect(close_old_connections)
     request_finished.disconnect(close_old_connections)
+    # The worker's part: jobs 1C's mode=import queued run between two of its requests.
+    queued: list[int] = []
+    monkeypatch.setattr(jobs, "job_enqueue", lambda *, job: queued.append(job.pk))
+    django_app = get_wsgi_application()
+
+    def app(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        body = list(django_app(environ, start_response))
+        while queued:
+            jobs.job_run(job_id=queued.pop(0))
+        return body
+
     try:
-        transport = httpx.WSGITransport(app=get_wsgi_application())
+        transport = httpx.WSGITransport(app=app)
         with OneCClient(URL, exchange_user.email, PASSWORD, transport=transport) as client:
             yield client
     finally:
@@ -156,7 +169,11 @@ def test_an_update_for_an_unknown_order_is_reported_not_created(onec: OneCClient
 
     result = onec.run_sale_exchange([changes], version="2.10")
 
-    assert result.report.imports[-1].message == "Заказ №ТД-404 на сайте не найден."
+    assert result.report.imports[-1].message.splitlines() == [
+        SALE_IMPORT_DONE,
+        "Замечание: documents___x.xml: Заказы Ид=ТД-404: Заказ №ТД-404 на сайте не найден.",
+    ]
+    assert result.report.progress_texts  # 1C polled while the job ran
     assert not Order.objects.exists()
 
 
