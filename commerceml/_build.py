@@ -26,13 +26,25 @@ Element = Any  # lxml's _Element; typed loosely because lxml-stubs lacks iterpar
 _MISSING: Any = object()
 
 
+# Builders' tables of local name -> field code, registered at import; every reader run gets its
+# own FieldCodes per table (tag -> code caches bounded by the tags of one file).
+_FIELD_TABLES: list[dict[str, int]] = []
+
+
+def field_table(codes: dict[str, int]) -> int:
+    """Register a builder's table; returns its slot in ``BuildContext.field_codes``."""
+    _FIELD_TABLES.append(codes)
+    return len(_FIELD_TABLES) - 1
+
+
 @dataclass(slots=True)
 class BuildContext:
     """What builders need besides the element; one per reader run.
 
-    ``codes(table)`` gives the run's tag -> field-code map for a builder's table of local names
-    (see ``FieldCodes``); ``section_fields`` holds the few fields of the open section a builder
-    needs (the Ид of a 3.1 Контейнер), filled by the walker.
+    ``field_codes[slot]`` is the run's tag -> field-code map for a table registered with
+    ``field_table`` (see ``FieldCodes``): a list index, the cheapest lookup on the hot path.
+    ``section_fields`` holds the few fields of the open section a builder needs (the Ид of a
+    3.1 Контейнер), filled by the walker.
     """
 
     names: LocalNames
@@ -41,14 +53,7 @@ class BuildContext:
     schema_version: str | None = None
     units: dict[tuple[str | None, ...], ProductUnit | None] = field(default_factory=dict)
     section_fields: dict[str, str] = field(default_factory=dict)
-    _codes: dict[int, FieldCodes] = field(default_factory=dict)
-
-    def codes(self, table: dict[str, int]) -> FieldCodes:
-        """The cached ``FieldCodes`` for a module-level table (tables live as long as the process)."""
-        found = self._codes.get(id(table))
-        if found is None:
-            found = self._codes[id(table)] = FieldCodes(table)
-        return found
+    field_codes: list[FieldCodes] = field(default_factory=lambda: [FieldCodes(table) for table in _FIELD_TABLES])
 
 
 def too_many_elements(limit: int) -> CommerceMLLimitError:
@@ -221,6 +226,7 @@ def _read_base_unit(
 # structured children by branch; 0 means "not read".
 _PAIR_NAME, _PAIR_VALUE = 1, 2
 _PAIR_FIELDS: dict[str, int] = {"Наименование": _PAIR_NAME, "Значение": _PAIR_VALUE}
+_PAIR_TABLE = field_table(_PAIR_FIELDS)
 
 
 def check_lengths(texts: list[str | None], element: Element, ctx: BuildContext) -> None:
@@ -240,7 +246,7 @@ def strip_or_none(text: str | None) -> str | None:
 
 def name_value_pairs(container: Element, ctx: BuildContext) -> tuple[tuple[str, str], ...]:
     """ЗначенияРеквизитов / ХарактеристикиТовара: (Наименование, Значение) pairs."""
-    codes = ctx.codes(_PAIR_FIELDS)
+    codes = ctx.field_codes[_PAIR_TABLE]
     limit = ctx.max_text
     result = []
     for item in container:

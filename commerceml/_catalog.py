@@ -20,6 +20,7 @@ from commerceml._build import (
     check_lengths,
     decimal_of,
     deleted_flag,
+    field_table,
     first_name_of,
     ident_of,
     ids_of,
@@ -247,10 +248,11 @@ _PROPERTY_VALUE_FIELDS: dict[str, int] = {
     "ИдЗначения": _PV_VALUE,
     "ЗначенияСвойства": _PV_ITEM,
 }
+_PROPERTY_VALUE_TABLE = field_table(_PROPERTY_VALUE_FIELDS)
 
 
 def _property_values(container: Element, ctx: BuildContext) -> tuple[PropertyValue, ...]:
-    codes = ctx.codes(_PROPERTY_VALUE_FIELDS)
+    codes = ctx.field_codes[_PROPERTY_VALUE_TABLE]
     result = []
     for item in container:
         if codes[item.tag] != _PV_ITEM:
@@ -296,10 +298,11 @@ _PRODUCT_FIELDS: dict[str, int] = {
     "ХарактеристикиТовара": _P_CHARACTERISTICS,
     "Изготовитель": _P_MANUFACTURER,
 }
+_PRODUCT_TABLE = field_table(_PRODUCT_FIELDS)
 
 
 def _product(element: Element, ctx: BuildContext) -> Product:
-    codes = ctx.codes(_PRODUCT_FIELDS)
+    codes = ctx.field_codes[_PRODUCT_TABLE]
     texts: list[str | None] = [None] * _P_SIMPLE
     unit = None
     group_ids: tuple[str, ...] = ()
@@ -366,10 +369,11 @@ _PRICE_FIELDS: dict[str, int] = {
     "Единица": _PRICE_UNIT,
     "Коэффициент": _PRICE_COEFFICIENT,
 }
+_PRICE_TABLE = field_table(_PRICE_FIELDS)
 
 
 def _prices(container: Element, ctx: BuildContext) -> tuple[OfferPrice, ...]:
-    codes = ctx.codes(_PRICE_FIELDS)
+    codes = ctx.field_codes[_PRICE_TABLE]
     result = []
     for price in container:
         if codes[price.tag] != _PRICE_ITEM:
@@ -461,10 +465,11 @@ _OFFER_FIELDS: dict[str, int] = {
     "ЗначенияСвойств": _O_PROPERTY_VALUES,
     versions.OFFER_RESTS_ELEMENT: _O_RESTS,
 }
+_OFFER_TABLE = field_table(_OFFER_FIELDS)
 
 
 def _offer(element: Element, ctx: BuildContext) -> Offer:
-    codes = ctx.codes(_OFFER_FIELDS)
+    codes = ctx.field_codes[_OFFER_TABLE]
     texts: list[str | None] = [None] * _O_SIMPLE
     unit = None
     quantity: Decimal | None = None

@@ -18,6 +18,7 @@ from commerceml._build import (
     base_unit_of,
     check_lengths,
     element_id,
+    field_table,
     name_value_pairs,
     required_id,
     strip_or_none,
@@ -141,6 +142,7 @@ _COUNTERPARTY_FIELDS: dict[str, int] = {
     "Контакты": _C_CONTACTS,
     "ЗначенияРеквизитов": _C_REQUISITES,
 }
+_COUNTERPARTY_TABLE = field_table(_COUNTERPARTY_FIELDS)
 
 
 def counterparty(element: Element, ctx: BuildContext) -> Counterparty:
@@ -149,7 +151,7 @@ def counterparty(element: Element, ctx: BuildContext) -> Counterparty:
     Of several addresses the legal one wins (ЮридическийАдрес, then АдресРегистрации, then Адрес);
     an empty one (``<АдресРегистрации><Представление/></…>``, Bitrix) is no address.
     """
-    codes = ctx.codes(_COUNTERPARTY_FIELDS)
+    codes = ctx.field_codes[_COUNTERPARTY_TABLE]
     texts: list[str | None] = [None] * _C_SIMPLE
     addresses: dict[str, Address] = {}
     contacts: tuple[Contact, ...] = ()
@@ -259,10 +261,11 @@ _ITEM_FIELDS: dict[str, int] = {
     "Скидки": _I_DISCOUNTS,
     "ЗначенияРеквизитов": _I_REQUISITES,
 }
+_ITEM_TABLE = field_table(_ITEM_FIELDS)
 
 
 def _item(element: Element, ctx: BuildContext) -> DocumentItem:
-    codes = ctx.codes(_ITEM_FIELDS)
+    codes = ctx.field_codes[_ITEM_TABLE]
     texts: list[str | None] = [None] * _I_SIMPLE
     unit = None
     discounts: tuple[Discount, ...] = ()
@@ -338,6 +341,7 @@ _DOCUMENT_FIELDS: dict[str, int] = {
     "АдресДоставки": _D_DELIVERY_ADDRESS,
     "Основание": _D_BASE,
 }
+_DOCUMENT_TABLE = field_table(_DOCUMENT_FIELDS)
 
 
 def _base_id(element: Element, ctx: BuildContext) -> str | None:
@@ -348,7 +352,7 @@ def _base_id(element: Element, ctx: BuildContext) -> str | None:
 
 
 def _document(element: Element, ctx: BuildContext, container_id: str | None) -> Document:
-    codes = ctx.codes(_DOCUMENT_FIELDS)
+    codes = ctx.field_codes[_DOCUMENT_TABLE]
     texts: list[str | None] = [None] * _D_SIMPLE
     parts: dict[int, Any] = {}
     for child in element:

@@ -1,8 +1,10 @@
 """Streaming CommerceML reader: a file in, typed records out.
 
 ``iter_records(path)`` walks the file once with lxml ``iterparse`` and yields records in document
-order: each section's ``SectionHeader`` first, then its records (groups parents before
-children, properties, price types, warehouses, units, products, offers). Importers never see XML.
+order: each section's ``SectionHeader`` first, then its records: groups (parents before
+children), properties, price types, warehouses, units, products and offers of the catalog
+sections; ``Document`` records of orders (root-level Документ, 3.1 Контейнер); ``Counterparty``
+records of a 3.1 Контрагенты file. Importers never see XML.
 
 The reader is two parts:
 

@@ -24,6 +24,7 @@ from commerceml import (
     InvalidElement,
     Product,
     ProductUnit,
+    ReaderLimits,
     Section,
     SectionHeader,
     iter_records,
@@ -398,3 +399,17 @@ def test_every_reader_error_on_documents_is_a_commerceml_error() -> None:
     for broken in (b"<\xd0\x9a", "<КоммерческаяИнформация><Документ><Ид>1</Ид></Документ>".encode()):
         with pytest.raises(CommerceMLError):
             read(io.BytesIO(broken))
+
+
+def test_an_order_with_too_many_elements_is_an_element_error_and_the_next_is_read() -> None:
+    line = "<Товар><Ид>p</Ид><Количество>1</Количество></Товар>"
+    body = document_xml("huge", f"<Товары>{line * 40}</Товары>") + document_xml("ok", f"<Товары>{line}</Товары>")
+
+    items = read(
+        xml(f"<Контейнер>{body}</Контейнер>"), limits=ReaderLimits(max_record_elements=100), on_invalid="yield"
+    )
+
+    (invalid,) = of_type(items, InvalidElement)
+    assert (invalid.element, invalid.id) == ("Документ", "huge")
+    assert "more than 100 elements" in invalid.reason
+    assert [(d.id, len(d.items)) for d in of_type(items, Document)] == [("ok", 1)]
