@@ -274,6 +274,8 @@ def _package_deactivate(
 def _package_claim(imports: Sequence[ImportSession]) -> bool:
     """Mark the package closed; False when another caller already closed it."""
     pks = [i.pk for i in imports]
+    for pk in pks:  # an import no worker ever started has no row yet: closed all the same
+        CatalogImportState.objects.get_or_create(job_id=pk)
     closed = CatalogImportState.objects.filter(job__in=pks, package_closed_at=None)
     return bool(closed.update(package_closed_at=timezone.now()))
 

@@ -11,8 +11,10 @@ import pytest
 from django.utils import timezone
 
 from catalog.models import Product, ProductVariant
+from exchange.jobs import jobs_check
 from exchange.models import ExchangeSession
 from exchange.protocol import DEACTIVATION_OFF
+from exchange.services.catalog_import import catalog_packages_close_ended
 from exchange.tasks import expire_sessions
 from tests.exchange.conftest import OneC, assert_answer
 from tests.importer.cml import Offer, Prod, import_xml, offers_xml, write
@@ -202,3 +204,17 @@ def test_with_the_setting_off_mode_deactivate_deactivates_nothing(catalog: OneC,
     assert_answer(catalog.get("deactivate"), "success", DEACTIVATION_OFF)
     assert catalog.get("complete").lines[0] == "success"
     assert _active() == {"a", "stray"}
+
+
+def test_an_exchange_whose_import_never_started_is_closed_once(catalog: OneC, queued: list[int], settings) -> None:
+    settings.EXCHANGE_IMPORT_STALE_MINUTES = 1
+    _stray()
+    catalog.post_file("import.xml", PARTS["import0_1.xml"].encode())
+    catalog.import_file("import.xml")  # queued, but no worker ever runs it
+    queued.clear()
+    assert jobs_check(now=timezone.now() + dt.timedelta(minutes=2)) == 1
+
+    _expire_the_exchange()  # closes the package: nothing whole, nothing deactivated
+
+    assert catalog_packages_close_ended() == 0  # not looked at again every ten minutes
+    assert "stray" in _active()
