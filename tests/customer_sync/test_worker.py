@@ -129,3 +129,25 @@ def test_a_broker_outage_at_registration_loses_nothing(
     assert customers_requeue_due() == 1  # what the beat task does every minute
 
     wait_for(lambda: User.objects.filter(pk=customer.pk, onec_id__isnull=False).exists(), 20, "the requeued export")
+
+
+def test_a_profile_change_reaches_1c_through_the_worker_at_update_priority(
+    worker: subprocess.Popen[bytes], onec_service: CustomersService
+) -> None:
+    from tests.api.helpers import logged_in
+
+    customer = customer_register(email="gleb@example.com", password=PASSWORD, first_name="Глеб")
+    wait_for(lambda: User.objects.filter(pk=customer.pk, onec_id__isnull=False).exists(), 20, "the first export")
+    customer.refresh_from_db()
+
+    response = logged_in(customer).patch("/api/customers/me/", {"address": "Тула, Ленина, 5"}, format="json")
+    assert response.status_code == 200
+
+    wait_for(lambda: len(onec_service.requests) >= 2, 20, "the update to reach 1C")
+    assert onec_service.requests[-1]["address"] == "Тула, Ленина, 5"
+    assert onec_service.requests[-1]["onec_id"] == customer.onec_id
+    wait_for(
+        lambda: User.objects.filter(pk=customer.pk, needs_1c_export=False, sync_status=SyncStatus.SYNCED).exists(),
+        10,
+        "the mark to clear",
+    )
