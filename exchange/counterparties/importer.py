@@ -183,11 +183,17 @@ def _update(customer: User, data: CustomerData, role: str | None, conflicts: lis
 
 
 def counterparty_apply(*, data: CustomerData, source: str) -> ApplyResult:
-    """Create or update the customer for one counterparty from 1C and log the operation."""
+    """Create or update the customer for one counterparty from 1C and log the operation.
+
+    A counterparty that changed nothing and raised nothing is not logged: full Контрагенты files
+    and a service that ignores ``changed_since`` repeat every counterparty every time, and the log
+    would fill with rows that say nothing."""
     started = time.monotonic()
     result = _apply(data)
     if result.conflicts:
         logger.info("counterparty %s (%s): %s", data.onec_id, source, "; ".join(result.conflicts))
+    if result.outcome == SyncOutcome.UNCHANGED and not (result.conflicts or data.notes):
+        return result
     CustomerSyncLog.objects.create(
         direction=SyncDirection.IMPORT,
         customer=result.customer,

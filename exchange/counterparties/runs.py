@@ -79,10 +79,15 @@ def run_finish(run: Run, status: str, error: str = "") -> None:
     run.save(update_fields=["status", "error", "finished_at", "updated_at"])
 
 
+# The scheduled import asks for changes a little before the last import started: 1C's clock may be
+# behind ours, and asking twice for a counterparty costs nothing (it comes back unchanged).
+IMPORT_OVERLAP = dt.timedelta(minutes=5)
+
+
 def last_import_since() -> dt.datetime | None:
-    """Where the next scheduled import starts: when the last finished import started."""
+    """Where the next scheduled import starts: shortly before the last finished import started."""
     last = Run.objects.filter(direction=SyncDirection.IMPORT, status=Run.Status.DONE).order_by("-started_at").first()
-    return last.started_at if last is not None else None
+    return last.started_at - IMPORT_OVERLAP if last is not None else None
 
 
 # --- export -------------------------------------------------------------------------------------

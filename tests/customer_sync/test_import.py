@@ -302,3 +302,26 @@ def test_password_setup_email_is_not_sent_to_a_customer_with_a_password() -> Non
     assert send_password_setup_email.run(customer.pk) is False
     assert mail.outbox == []
     assert PASSWORD
+
+
+def test_a_counterparty_sent_again_unchanged_is_not_logged_again(onec_service: CustomersService) -> None:
+    onec_service.add_counterparty(**ROMASHKA)
+
+    assert import_all(onec_service) == {"created": 1}
+    assert import_all(onec_service) == {"unchanged": 1}
+
+    assert CustomerSyncLog.objects.filter(direction="import").count() == 1
+
+
+def test_the_scheduled_import_asks_from_shortly_before_the_last_one_started(onec_service: CustomersService) -> None:
+    from exchange.counterparties.models import CustomerSyncRun
+    from exchange.counterparties.runs import IMPORT_OVERLAP, last_import_since
+    from exchange.tasks import import_customers_from_1c
+
+    assert last_import_since() is None
+    assert import_customers_from_1c.run() == "done: 0"
+    first = CustomerSyncRun.objects.get()
+
+    assert last_import_since() == first.started_at - IMPORT_OVERLAP
+    import_customers_from_1c.run()
+    assert CustomerSyncRun.objects.order_by("-id").first().since == first.started_at - IMPORT_OVERLAP  # type: ignore[union-attr]
