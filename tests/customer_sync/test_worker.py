@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable
 
 import pytest
+from pytest_django.fixtures import Settings as SettingsWrapper
 from rest_framework.test import APIClient
 
 from customers.models import SyncStatus, User
@@ -111,7 +112,10 @@ def test_definition_of_done_flaky_1c_200_registrations(
 
 
 def test_a_broker_outage_at_registration_loses_nothing(
-    worker: subprocess.Popen[bytes], onec_service: CustomersService, monkeypatch: pytest.MonkeyPatch, settings: object
+    worker: subprocess.Popen[bytes],
+    onec_service: CustomersService,
+    monkeypatch: pytest.MonkeyPatch,
+    settings: SettingsWrapper,
 ) -> None:
     from exchange import tasks
     from exchange.counterparties.export import customers_requeue_due
@@ -125,7 +129,7 @@ def test_a_broker_outage_at_registration_loses_nothing(
     customer.refresh_from_db()
     assert (customer.needs_1c_export, onec_service.stats.posts) == (True, 0)
 
-    monkeypatch.setattr(settings, "ONEC_SYNC_REQUEUE_MINUTES", 0)
+    settings.ONEC_SYNC_REQUEUE_MINUTES = 0
     assert customers_requeue_due() == 1  # what the beat task does every minute
 
     wait_for(lambda: User.objects.filter(pk=customer.pk, onec_id__isnull=False).exists(), 20, "the requeued export")
