@@ -48,6 +48,16 @@ def env_int(name: str, default: int, help: str) -> int:
         raise ImproperEnvironment(f"{name} must be an integer, got {raw!r}") from exc
 
 
+def env_float(name: str, default: float, help: str) -> float:
+    raw = _register(name, default, help)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        return float(raw.strip())
+    except ValueError as exc:
+        raise ImproperEnvironment(f"{name} must be a number, got {raw!r}") from exc
+
+
 def env_bool(name: str, default: bool, help: str) -> bool:
     raw = _register(name, "1" if default else "0", help)
     if raw is None:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import dj_database_url
 
-from config.env import ImproperEnvironment, env_bool, env_int, env_list, env_str
+from config.env import ImproperEnvironment, env_bool, env_float, env_int, env_list, env_str
 from config.ratelimit import parse_rate
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -183,6 +183,10 @@ CELERY_BEAT_SCHEDULE = {
     # Every minute: a dead worker's import must not hold the exchange (EXCHANGE_IMPORT_LOST_SECONDS).
     "fail-stale-imports": {"task": "exchange.fail_stale_imports", "schedule": 60.0},
     "clear-expired-login-sessions": {"task": "config.clear_expired_sessions", "schedule": 86400.0},
+    # The customer export outbox: customers still marked whose task was lost (broker outage,
+    # worker killed) are queued again; see exchange.counterparties.export.
+    "requeue-customer-exports": {"task": "exchange.requeue_customer_exports", "schedule": 60.0},
+    "import-customers-from-1c": {"task": "exchange.import_customers_from_1c", "schedule": 300.0},
 }
 
 # --- Shared cache and login throttles ------------------------------------------------------
@@ -391,6 +395,45 @@ EXCHANGE_ORDERS_ENCODING = env_str(
 EXCHANGE_ORDERS_RESEND_CHANGED = env_bool(
     "EXCHANGE_ORDERS_RESEND_CHANGED", True, "Hand an order to 1C again when it changed on the site after its export."
 )
+
+# --- Customer sync with 1C's HTTP service; read through exchange.conf.customer_sync_settings() --
+ONEC_CUSTOMERS_URL = env_str(
+    "ONEC_CUSTOMERS_URL", "", "URL of 1C's customers HTTP service (POST export, GET import); empty = sync off."
+)
+ONEC_HTTP_USER = env_str("ONEC_HTTP_USER", "", "Basic-auth user for 1C's HTTP service.")
+ONEC_HTTP_PASSWORD = env_str("ONEC_HTTP_PASSWORD", "", "Basic-auth password for 1C's HTTP service.")
+ONEC_HTTP_TIMEOUT = env_float("ONEC_HTTP_TIMEOUT", 10.0, "Seconds to wait for 1C's HTTP service per request.")
+ONEC_CUSTOMERS_FORMAT = env_str(
+    "ONEC_CUSTOMERS_FORMAT", "json", "Body of the customer export: json, or commerceml (one Контрагент)."
+)
+ONEC_SYNC_MAX_ATTEMPTS = env_int(
+    "ONEC_SYNC_MAX_ATTEMPTS", 5, "Export attempts of one customer before it is marked failed."
+)
+ONEC_SYNC_BACKOFF_SECONDS = env_float(
+    "ONEC_SYNC_BACKOFF_SECONDS", 30.0, "Delay before the second export attempt; doubles per attempt, with jitter."
+)
+ONEC_SYNC_BACKOFF_MAX_SECONDS = env_float(
+    "ONEC_SYNC_BACKOFF_MAX_SECONDS", 1800.0, "Longest delay between two export attempts."
+)
+ONEC_SYNC_REQUEUE_MINUTES = env_int(
+    "ONEC_SYNC_REQUEUE_MINUTES", 5, "A customer still marked for export this long after its due time is queued again."
+)
+ONEC_SYNC_FIELDS = env_list(
+    "ONEC_SYNC_FIELDS",
+    "first_name,last_name,email,phone,company_name,inn,kpp,address",
+    "Customer fields whose change is exported to 1C again.",
+)
+ONEC_PHONE_REGION = env_str("ONEC_PHONE_REGION", "RU", "Region of phone numbers written without a country code.")
+ONEC_EXTRA_FIELDS = env_list(
+    "ONEC_EXTRA_FIELDS", "", "Extra customer fields exchanged with 1C, as site_field:1c_name pairs, comma-separated."
+)
+ONEC_PRICE_TYPE_REQUISITE = env_str(
+    "ONEC_PRICE_TYPE_REQUISITE", "ТипЦен", "Requisite of a Контрагент that carries the Ид of its price type."
+)
+ONEC_CUSTOMERS_IMPORT_PAGE_SIZE = env_int(
+    "ONEC_CUSTOMERS_IMPORT_PAGE_SIZE", 200, "Customers asked from 1C per import request (limit=)."
+)
+SHOP_SITE_URL = env_str("SHOP_SITE_URL", "http://localhost:8000", "Public address of the site, for links in emails.")
 
 # --- Logging --------------------------------------------------------------------------------
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO", "Log level of the project's loggers.")

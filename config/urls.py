@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
@@ -10,6 +11,13 @@ from observability.views import metrics
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    # Password reset and setup pages (customers created from 1C set their first password here).
+    path(
+        "accounts/reset/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
+    path("accounts/reset/done/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
     path("health", health, name="health"),
     path("metrics", metrics, name="metrics"),
     path("api/", include("catalog.api.urls")),

@@ -15,7 +15,7 @@ from config.http import client_address
 from customers.admin_search import PhoneSearchMixin
 from customers.login_throttle import LOGIN_THROTTLED, LoginThrottled, login_attempt_start, site_login_policy
 from customers.models import User
-from customers.services import email_normalize
+from customers.services import PROFILE_FIELDS, customer_changes_announce, email_normalize
 from customers.validators import company_requisites_errors, phone_normalize
 
 
@@ -111,7 +111,7 @@ class CustomerAdmin(PhoneSearchMixin, UserAdmin):
     readonly_fields = (*SYNC_FIELDS, "last_login", "date_joined", "updated_at")
     fieldsets = (
         (None, {"fields": ("email", "password")}),
-        ("Контакты", {"fields": ("first_name", "last_name", "phone")}),
+        ("Контакты", {"fields": ("first_name", "last_name", "phone", "address")}),
         ("Покупатель", {"fields": ("customer_type", "company_name", "inn", "kpp", "role")}),
         ("Обмен с 1С", {"fields": SYNC_FIELDS}),
         ("Права", {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")}),
@@ -126,6 +126,15 @@ class CustomerAdmin(PhoneSearchMixin, UserAdmin):
             },
         ),
     )
+
+    def save_model(self, request: Any, obj: User, form: forms.ModelForm[User], change: bool) -> None:
+        # The admin's change view runs in a transaction, so the announcement commits with the save.
+        super().save_model(request, obj, form, change)
+        if change:
+            customer_changes_announce(customer=obj, fields=set(form.changed_data) & set(PROFILE_FIELDS))
+        else:
+            filled = {name for name in PROFILE_FIELDS if getattr(obj, name)}
+            customer_changes_announce(customer=obj, fields=filled, created=True)
 
     @admin.display(description="имя / организация")
     def display_name(self, obj: User) -> str:

@@ -20,7 +20,8 @@ class SyncStatus(models.TextChoices):
     NOT_REQUIRED = "not_required", "Не требуется"
     PENDING = "pending", "Ожидает выгрузки"
     SYNCED = "synced", "Синхронизирован"
-    ERROR = "error", "Ошибка"
+    ERROR = "error", "Ошибка, будет повтор"
+    FAILED = "failed", "Не выгружен (попытки исчерпаны)"
 
 
 class EmailUserManager(UserManager["User"]):
@@ -62,6 +63,7 @@ class User(AbstractUser):
     inn = models.CharField("ИНН", max_length=12, blank=True, db_index=True)
     kpp = models.CharField("КПП", max_length=9, blank=True)
     phone = models.CharField("телефон", max_length=32, blank=True, help_text="E.164, например +79991234567")
+    address = models.CharField("адрес", max_length=500, blank=True)
     role = models.CharField(
         "роль (ценовая группа)", max_length=20, choices=CustomerRole.choices, default=CustomerRole.RETAIL
     )

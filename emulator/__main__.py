@@ -1,4 +1,5 @@
-"""Command line: ``python -m emulator catalog|sale --url … --user … [--password …] …``.
+"""Command line: ``python -m emulator catalog|sale --url … --user … [--password …] …``, and
+``python -m emulator customers-service --port …``: a fake of 1C's customers HTTP service.
 
 Exit codes: 0 exchange finished, 1 the server answered ``failure``, 2 protocol or usage error.
 """
@@ -116,12 +117,60 @@ def build_parser() -> argparse.ArgumentParser:
         const=None,
         help="send init without version (legacy scheme: no mode=import for changes)",
     )
+
+    service = commands.add_parser("customers-service", help="serve a fake of 1C's customers HTTP service")
+    service.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    service.add_argument("--port", type=int, default=8081, help="port to listen on")
+    service.add_argument("--fail-rate", type=float, default=0.0, help="share of POSTs answered 500/503")
+    service.add_argument("--slow-rate", type=float, default=0.0, help="share of POSTs answered slowly")
+    service.add_argument("--slow-seconds", type=float, default=3.0, help="how slowly")
+    service.add_argument("--seed", type=int, help="random seed, for a repeatable run")
+    service.add_argument("--user", default="", help="require this Basic-auth user")
+    service.add_argument("--password", default="", help="and this password")
+    service.add_argument(
+        "--counterparties", type=Path, help="JSON list of counterparties 1C already has (served by GET)"
+    )
     return parser
+
+
+def run_customers_service(args: argparse.Namespace) -> int:
+    import json
+    import time
+
+    from emulator.customers_service import CustomersService
+
+    service = CustomersService(
+        fail_rate=args.fail_rate,
+        slow_rate=args.slow_rate,
+        slow_seconds=args.slow_seconds,
+        seed=args.seed,
+        user=args.user,
+        password=args.password,
+    )
+    if args.counterparties:
+        for item in json.loads(args.counterparties.read_text(encoding="utf-8")):
+            service.add_counterparty(**item)
+    url = service.serve(args.host, args.port)
+    print(f"customers service on {url} (fail rate {args.fail_rate:g}, slow rate {args.slow_rate:g}); Ctrl-C stops")
+    try:
+        while True:
+            time.sleep(5)
+            stats = service.stats
+            print(
+                f"POST {stats.posts} (failed {stats.failures}, slow {stats.slow}), GET {stats.gets}, "
+                f"counterparties {len(service.customers)}",
+                flush=True,
+            )
+    except KeyboardInterrupt:
+        service.stop()
+    return EXIT_OK
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.command == "customers-service":
+        return run_customers_service(args)
     password = args.password if args.password is not None else os.environ.get(PASSWORD_ENV)
     if password is None:
         parser.error(f"give --password or set {PASSWORD_ENV}")

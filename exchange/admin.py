@@ -261,3 +261,7 @@ class ImportSessionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         return format_html(
             "<table><tr><th>уровень</th><th>файл</th><th>строка</th><th>Ид</th><th>причина</th></tr>{}</table>", rows
         )
+
+
+# The customer sync's admin lives with its flow.
+from exchange.counterparties import admin as _counterparties_admin  # noqa: E402, F401

@@ -145,3 +145,90 @@ def exchange_settings() -> ExchangeSettings:
         orders_encoding=cast(OrdersEncoding, orders_encoding),
         orders_resend_changed=bool(settings.EXCHANGE_ORDERS_RESEND_CHANGED),
     )
+
+
+# --- The customer sync with 1C's HTTP service (exchange.counterparties) -------------------------
+
+CustomersFormat = Literal["json", "commerceml"]
+CUSTOMERS_FORMATS: tuple[CustomersFormat, ...] = ("json", "commerceml")
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerSyncSettings:
+    url: str  # empty: the sync is off (customers are still marked, nothing is sent)
+    http_user: str
+    http_password: str
+    timeout: float
+    format: CustomersFormat
+    max_attempts: int
+    backoff_seconds: float
+    backoff_max_seconds: float
+    requeue_minutes: int
+    sync_fields: frozenset[str]
+    phone_region: str
+    extra_fields: tuple[tuple[str, str], ...]  # (site field, 1C name)
+    price_type_requisite: str
+    import_page_size: int
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.url)
+
+
+# Customer fields ONEC_EXTRA_FIELDS may never name: 1C must not grant rights or set the sync's own
+# bookkeeping, and the site must not send a password hash. The price tier comes through the price
+# type's role mapping, not as a raw role.
+EXTRA_FIELDS_FORBIDDEN = frozenset(
+    {
+        "id",
+        "pk",
+        "password",
+        "is_staff",
+        "is_superuser",
+        "is_active",
+        "groups",
+        "user_permissions",
+        "last_login",
+        "role",
+        "onec_id",
+        "created_in_1c",
+        "needs_1c_export",
+        "sync_status",
+        "last_sync_at",
+        "sync_error_message",
+    }
+)
+
+
+def _extra_fields(pairs: list[str]) -> tuple[tuple[str, str], ...]:
+    result = []
+    for pair in pairs:
+        site_field, sep, onec_name = pair.partition(":")
+        if not sep or not site_field.strip() or not onec_name.strip():
+            raise ImproperlyConfigured(f"ONEC_EXTRA_FIELDS items are site_field:1c_name, got {pair!r}")
+        if site_field.strip() in EXTRA_FIELDS_FORBIDDEN:
+            raise ImproperlyConfigured(f"ONEC_EXTRA_FIELDS may not exchange {site_field.strip()!r}")
+        result.append((site_field.strip(), onec_name.strip()))
+    return tuple(result)
+
+
+def customer_sync_settings() -> CustomerSyncSettings:
+    fmt = settings.ONEC_CUSTOMERS_FORMAT
+    if fmt not in CUSTOMERS_FORMATS:
+        raise ImproperlyConfigured(f"ONEC_CUSTOMERS_FORMAT must be one of {CUSTOMERS_FORMATS}, got {fmt!r}")
+    return CustomerSyncSettings(
+        url=settings.ONEC_CUSTOMERS_URL.strip(),
+        http_user=settings.ONEC_HTTP_USER,
+        http_password=settings.ONEC_HTTP_PASSWORD,
+        timeout=float(settings.ONEC_HTTP_TIMEOUT),
+        format=cast(CustomersFormat, fmt),
+        max_attempts=max(1, int(settings.ONEC_SYNC_MAX_ATTEMPTS)),
+        backoff_seconds=float(settings.ONEC_SYNC_BACKOFF_SECONDS),
+        backoff_max_seconds=float(settings.ONEC_SYNC_BACKOFF_MAX_SECONDS),
+        requeue_minutes=int(settings.ONEC_SYNC_REQUEUE_MINUTES),
+        sync_fields=frozenset(settings.ONEC_SYNC_FIELDS),
+        phone_region=settings.ONEC_PHONE_REGION,
+        extra_fields=_extra_fields(list(settings.ONEC_EXTRA_FIELDS)),
+        price_type_requisite=settings.ONEC_PRICE_TYPE_REQUISITE,
+        import_page_size=max(1, int(settings.ONEC_CUSTOMERS_IMPORT_PAGE_SIZE)),
+    )

@@ -303,3 +303,12 @@ class ExchangeRequestLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.exchange_type}/{self.mode} → {self.outcome}"
+
+
+# The customer sync's models live with their flow; importing them here makes them exchange models.
+from exchange.counterparties.models import (  # noqa: E402, F401
+    CustomerSyncLog,
+    CustomerSyncRun,
+    CustomerSyncState,
+    FailedCustomer,
+)

@@ -169,3 +169,16 @@ SALE_IMPORT_SKIPPED = "Файл не содержит заказов."
 SALE_FILE_MALFORMED = "Файл {name} не прочитан, изменения заказов не применены: {reason}"
 SALE_FILE_NOT_ORDERS = "Файл {name} не содержит документов CommerceML; изменения заказов не применены."
 SALE_LEGACY_ARCHIVE = "Архив {name}: в обмене без версии (init без version) принимаются только XML-файлы заказов."
+
+# --- The customer sync with 1C's HTTP service: texts an operator reads in the admin (the
+# customer's sync error, the sync log, the command's output). Not 1C exchange answers.
+CUSTOMER_DATA_INVALID = "Данные покупателя не будут приняты 1С: {details}"
+ONEC_TIMEOUT = "Сервис 1С не ответил за {seconds} с."
+ONEC_UNREACHABLE = "Нет соединения с сервисом 1С: {error}"
+ONEC_HTTP_ERROR = "Сервис 1С ответил HTTP {status}: {answer}"
+ONEC_NO_ID = "Сервис 1С ответил HTTP {status} без onec_id: {answer}"
+ONEC_REDIRECT = "Сервис 1С ответил перенаправлением HTTP {status}: проверьте ONEC_CUSTOMERS_URL."
+ONEC_BAD_PAGE = "Сервис 1С вернул ответ не по контракту: {details}"
+ONEC_ID_TAKEN = "Сервис 1С вернул Ид {onec_id}, который уже принадлежит другому покупателю ({other})."
+ONEC_ID_DIFFERS = "Сервис 1С вернул Ид {got}, а у покупателя уже есть Ид {kept}: оставлен первый."
+ONEC_SYNC_OFF = "Синхронизация покупателей выключена: не задан ONEC_CUSTOMERS_URL."

@@ -113,3 +113,59 @@ def on_import_process_lost(
     if isinstance(exception, WorkerLostError | TimeLimitExceeded):
         error = "превышено время выполнения" if isinstance(exception, TimeLimitExceeded) else "процесс завершён"
         jobs_fail_of_task(task_id=task_id or "", reason=IMPORT_WORKER_KILLED.format(error=error))
+
+
+# --- the customer sync with 1C's HTTP service (exchange.counterparties) ------------------------
+# One request takes at most a few ONEC_HTTP_TIMEOUTs (connect, write, read); the limits are far
+# above, they only stop a task stuck for another reason.
+@shared_task(name="exchange.export_customer_to_1c", soft_time_limit=300, time_limit=330)
+def export_customer_to_1c(customer_id: int) -> str:
+    """One export attempt; a transient failure queues the next attempt after the backoff."""
+    from exchange.counterparties.export import customer_export_attempt, customer_export_enqueue
+
+    result = customer_export_attempt(customer_id=customer_id)
+    if result.retry_in is not None:
+        customer_export_enqueue(customer_id=customer_id, new=result.new, countdown=result.retry_in)
+    return result.outcome
+
+
+@shared_task(name="exchange.requeue_customer_exports", soft_time_limit=120, time_limit=150)
+def requeue_customer_exports() -> int:
+    """The outbox's safety net: queue again customers still marked after their due time."""
+    from exchange.counterparties.export import customers_requeue_due
+
+    return customers_requeue_due()
+
+
+@shared_task(name="exchange.export_customers_chunk", soft_time_limit=3600, time_limit=3700)
+def export_customers_chunk(customer_ids: list[int]) -> dict[str, int]:
+    """A chunk of ``sync_customers_with_1c --async``."""
+    from exchange.counterparties.runs import export_chunk
+
+    return export_chunk(ids=customer_ids).outcomes
+
+
+@shared_task(name="exchange.import_customers_from_1c", soft_time_limit=3600, time_limit=3700)
+def import_customers_from_1c(run_id: int | None = None) -> str:
+    """Import counterparties changed in 1C since the last import (scheduled), or continue the run
+    ``sync_customers_with_1c --async`` created."""
+    from exchange.conf import customer_sync_settings
+    from exchange.counterparties.client import ImportPageError
+    from exchange.counterparties.models import CustomerSyncRun, SyncDirection
+    from exchange.counterparties.runs import RunBusy, import_run, last_import_since, run_start
+
+    conf = customer_sync_settings()
+    if not conf.enabled:
+        return "off"
+    if run_id is not None:
+        run = CustomerSyncRun.objects.get(pk=run_id)
+    else:
+        try:
+            run, _ = run_start(direction=SyncDirection.IMPORT, source="schedule", since=last_import_since())
+        except RunBusy as exc:  # the previous import (or the command) is still at it
+            return f"busy: {exc}"
+    try:
+        run = import_run(run=run, limit=conf.import_page_size, conf=conf)
+    except ImportPageError as exc:
+        return f"interrupted: {exc.reason}"
+    return f"{run.status}: {run.processed}"

@@ -9,7 +9,17 @@ from pathlib import Path
 import pytest
 from pytest_django.fixtures import Settings as SettingsWrapper
 
+from emulator.customers_service import CustomersService
 from tests.services import celery_worker_process, require_redis
+
+# The customer sync in tests: short timeouts and backoff, so that retries take milliseconds. The
+# worker process gets the same values through its environment (its settings are read at start).
+ONEC_TEST_SETTINGS = {
+    "ONEC_HTTP_TIMEOUT": 1.0,
+    "ONEC_SYNC_BACKOFF_SECONDS": 0.05,
+    "ONEC_SYNC_BACKOFF_MAX_SECONDS": 0.5,
+    "ONEC_SYNC_MAX_ATTEMPTS": 5,
+}
 
 
 @pytest.fixture(autouse=True)
@@ -41,10 +51,30 @@ def worker_shared_dirs(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def onec_service_session() -> Iterator[CustomersService]:
+    """The fake of 1C's customers HTTP service (emulator.customers_service) on a loopback port."""
+    service = CustomersService(seed=20261201)
+    service.serve("127.0.0.1", 0)
+    yield service
+    service.stop()
+
+
+@pytest.fixture
+def onec_service(onec_service_session: CustomersService, settings: SettingsWrapper) -> CustomersService:
+    """A fresh fake 1C service, and the site's customer sync pointed at it."""
+    onec_service_session.reset()
+    settings.ONEC_CUSTOMERS_URL = onec_service_session.url
+    for name, value in ONEC_TEST_SETTINGS.items():
+        setattr(settings, name, value)
+    return onec_service_session
+
+
+@pytest.fixture(scope="session")
 def celery_worker_proc(
-    django_db_setup: None, django_db_blocker: object, worker_shared_dirs: Path
+    django_db_setup: None, django_db_blocker: object, worker_shared_dirs: Path, onec_service_session: CustomersService
 ) -> Iterator[subprocess.Popen[bytes]]:
-    """A real Celery worker process against Redis and the test database (session-wide)."""
+    """A real Celery worker process against Redis and the test database (session-wide); its
+    customer sync talks to the fake 1C service."""
     require_redis()
     exchange_dir = worker_shared_dirs / "exchange"
     media_dir = worker_shared_dirs / "media"
@@ -52,6 +82,8 @@ def celery_worker_proc(
         worker_shared_dirs / "worker.log",
         EXCHANGE_DATA_DIR=str(exchange_dir),
         DJANGO_MEDIA_ROOT=str(media_dir),
+        ONEC_CUSTOMERS_URL=onec_service_session.url,
+        **{name: str(value) for name, value in ONEC_TEST_SETTINGS.items()},
     ) as proc:
         yield proc
 

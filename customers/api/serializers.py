@@ -20,6 +20,7 @@ class CustomerSerializer(serializers.ModelSerializer[User]):
             "company_name",
             "inn",
             "kpp",
+            "address",
             "role",
         )
         read_only_fields = fields
@@ -43,6 +44,23 @@ class RegisterSerializer(serializers.Serializer[Any]):
     kpp = serializers.CharField(
         required=False, allow_blank=True, max_length=9, default="", help_text="Required for a 10-digit ИНН."
     )
+    address = serializers.CharField(required=False, allow_blank=True, max_length=500, default="")
+
+
+class ProfileUpdateSerializer(serializers.Serializer[Any]):
+    """Input of ``PATCH /api/customers/me/``: any subset of the profile; the service checks the rest."""
+
+    email = serializers.EmailField(required=False, max_length=254)
+    first_name = serializers.CharField(required=False, allow_blank=True, max_length=150)
+    last_name = serializers.CharField(required=False, allow_blank=True, max_length=150)
+    phone = serializers.CharField(
+        required=False, allow_blank=True, max_length=32, help_text="Any notation; stored as E.164."
+    )
+    customer_type = serializers.ChoiceField(required=False, choices=CustomerType.choices)
+    company_name = serializers.CharField(required=False, allow_blank=True, max_length=255)
+    inn = serializers.CharField(required=False, allow_blank=True, max_length=12)
+    kpp = serializers.CharField(required=False, allow_blank=True, max_length=9)
+    address = serializers.CharField(required=False, allow_blank=True, max_length=500)
 
 
 class RegisteredSerializer(serializers.Serializer[Any]):

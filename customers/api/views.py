@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 from config.http import client_address
 from customers.api.serializers import (
     CustomerSerializer,
+    ProfileUpdateSerializer,
     RegisteredSerializer,
     RegisterSerializer,
     TokenRequestSerializer,
@@ -22,7 +23,7 @@ from customers.api.serializers import (
 )
 from customers.login_throttle import LOGIN_THROTTLED, LoginThrottled, login_attempt_start, site_login_policy
 from customers.models import User
-from customers.services import customer_register, customer_token_get, customer_token_obtain
+from customers.services import customer_register, customer_token_get, customer_token_obtain, customer_update
 
 
 class CredentialsThrottle(SimpleRateThrottle):
@@ -88,3 +89,12 @@ class MeView(APIView):
         """The logged-in customer's profile, including the role that sets their prices."""
         assert isinstance(request.user, User)  # IsAuthenticated
         return Response(CustomerSerializer(request.user).data)
+
+    @extend_schema(request=ProfileUpdateSerializer, responses={200: CustomerSerializer})
+    def patch(self, request: Request) -> Response:
+        """Change any part of the profile; the role and the 1C fields are not the customer's to change."""
+        assert isinstance(request.user, User)  # IsAuthenticated
+        data = ProfileUpdateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        customer = customer_update(customer=request.user, **data.validated_data)
+        return Response(CustomerSerializer(customer).data)

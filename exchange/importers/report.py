@@ -19,6 +19,7 @@ ENTITY_LABELS = {
     "prices": "Цены",
     "stock": "Остатки",
     "orders": "Заказы",
+    "counterparties": "Контрагенты",
     "other": "Прочее",
 }
 

@@ -13,6 +13,11 @@ from pathlib import Path
 
 from commerceml import CommerceMLError, FileKind, detect_file_kind, iter_records
 from commerceml.records import Document
+from exchange.counterparties.importer import (
+    counterparties_file_job_import,
+    counterparties_import,
+    document_counterparties,
+)
 from exchange.importers.report import ImportReport
 from exchange.jobs import FileOutcome, JobKind, JobProgress, job_kind_register
 from exchange.models import ExchangeType, ImportFile, ImportSession
@@ -22,8 +27,8 @@ from exchange.sale import applier
 ENTITY = "orders"
 # What 1C may send back: documents, or a valid document without any (nothing changed).
 ORDER_FILE_KINDS = frozenset({FileKind.DOCUMENTS, FileKind.EMPTY})
-# Sent in a sale exchange, but another flow's business (the counterparties of 3.1 exchanges).
-OTHER_FLOW_KINDS = frozenset({FileKind.CONTRAGENTS})
+# Sent in a sale exchange, but another flow's business: the customer sync imports them.
+COUNTERPARTIES_KINDS = frozenset({FileKind.CONTRAGENTS})
 
 
 def describe_sale_file(base_dir: Path, name: str) -> tuple[str, int]:
@@ -42,12 +47,16 @@ def documents_of(path: Path) -> Iterator[Document]:
 
 def order_file_apply(*, path: Path, name: str, kind: str, report: ImportReport | None = None) -> FileOutcome:
     """Apply one of 1C's order files, all of it or (when it cannot be read) none of it."""
-    if kind in OTHER_FLOW_KINDS:
-        return FileOutcome.skipped(f"{name}: не файл заказов, пропущен")
+    if kind in COUNTERPARTIES_KINDS:
+        return counterparties_file_job_import(
+            path=path, name=name, report=report or ImportReport(), source=f"sale: {name}"
+        )
     if kind not in ORDER_FILE_KINDS:
         return FileOutcome.failed(SALE_FILE_NOT_ORDERS.format(name=name))
     try:
         applied = applier.documents_apply(documents=documents_of(path))
+        # The buyers of these documents are 1C's counterparties: customers learn 1C's data too.
+        counterparties_import(records=document_counterparties(documents_of(path)), source=f"sale: {name}")
     except CommerceMLError as exc:
         exc.file = name  # the name 1C knows, not our folder layout
         return FileOutcome.failed(SALE_FILE_MALFORMED.format(name=name, reason=str(exc)[:300]))

@@ -78,6 +78,9 @@ logger = logging.getLogger(__name__)
 DEACTIVATE_WAIT_SECONDS = 10
 
 NOT_CATALOG_KINDS = frozenset({"documents", "contragents", "empty"})
+# Контрагенты files (3.1 contragents___*.xml) 1C sends with the catalog are imported by the
+# customer sync, in this job, in their place in the import order.
+COUNTERPARTIES_KIND = "contragents"
 
 # Kept for callers of the catalog import (the import_1c command, tests).
 ImportAlreadyRunning = JobAlreadyRunning
@@ -366,6 +369,12 @@ class CatalogJobImporter:
         path = Path(job.base_dir) / file.name
         if not path.is_file():
             return FileOutcome.failed(f"{file.name}: файл не найден")
+        if file.kind == COUNTERPARTIES_KIND:
+            from exchange.counterparties.importer import counterparties_file_job_import
+
+            return counterparties_file_job_import(
+                path=path, name=file.name, report=self.importer.report, source=f"exchange: {file.name}"
+            )
         if file.kind in NOT_CATALOG_KINDS:
             return FileOutcome.skipped()
         if file.kind == "unknown":

@@ -33,8 +33,8 @@ def test_registered_customer_logs_in_by_lowercased_email_with_e164_phone_at_reta
     assert user.role == CustomerRole.RETAIL
     assert user.customer_type == CustomerType.INDIVIDUAL
     assert user.check_password(PASSWORD)
-    # The 1C sync owns these; registration leaves them at their defaults.
-    assert (user.onec_id, user.sync_status) == (None, SyncStatus.NOT_REQUIRED)
+    # 1C has not heard of the customer yet; the registration waits for export.
+    assert (user.onec_id, user.sync_status, user.needs_1c_export) == (None, SyncStatus.PENDING, True)
 
 
 def test_email_already_registered_in_another_case_is_refused() -> None:
