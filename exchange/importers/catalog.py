@@ -216,6 +216,24 @@ class SeenSet:
         return set(packed)
 
 
+# Where an element the reader could not read is reported, by the element's local name.
+_INVALID_ENTITIES = {
+    "Товар": "products",
+    "Предложение": "offers",
+    "Группа": "groups",
+    "Свойство": "properties",
+    "ТипЦены": "price_types",
+    "Склад": "warehouses",
+}
+_KIND_ENTITIES: dict[type, str] = {
+    cml.Group: "groups",
+    cml.Property: "properties",
+    cml.PriceType: "price_types",
+    cml.Warehouse: "warehouses",
+    cml.Product: "products",
+    cml.Offer: "offers",
+}
+
 ProgressCallback = Callable[[str, int, int | None], None]
 
 
@@ -266,6 +284,8 @@ class CatalogImporter:
         self._buffer_kind: type | None = None
         self._done: dict[str, int] = {}
         self._totals: dict[str, int | None] = {}
+        # Ид of products/offers whose element could not be read, resolved to seen pks in batches.
+        self._unreadable: dict[str, list[str]] = {"products": [], "offers": []}
 
     # --- identity maps ---------------------------------------------------------------------
     def _load_maps(self) -> None:
@@ -322,6 +342,7 @@ class CatalogImporter:
             # complete batches of their own); the caller fails the file afterwards.
             if self._buffer:
                 self._flush()
+            self._keep_unreadable()
 
     def _start_section(self, header: cml.SectionHeader) -> None:
         self._section = header
@@ -332,10 +353,43 @@ class CatalogImporter:
                 self.full_offers = self.file_full_offers = True
 
     def _invalid(self, record: cml.InvalidElement) -> None:
-        entity = {"Товар": "products", "Предложение": "offers", "Группа": "groups", "Свойство": "properties"}.get(
-            record.element, "other"
-        )
-        self.report.error(entity, record.id, record.reason, file=record.file or self._file, line=record.line)
+        """An element the reader could not read: reported under its entity, and its row kept as
+        it is. A product or offer that failed to read is still *in* the file, so a full package
+        must not deactivate it as missing (the next exchange with a readable element fixes it)."""
+        entity = _INVALID_ENTITIES.get(record.element)
+        if entity is None:
+            # The reader names the innermost element that failed (e.g. ПометкаУдаления): the
+            # section and the kind of the records around it say whose child it was.
+            entity = self._entity_in_section()
+        # The reader's file name is the server's path; operators and 1C see the exchange name.
+        self.report.error(entity, record.id, record.reason, file=self._file, line=record.line)
+        if record.id and entity in ("products", "offers"):
+            self._unreadable[entity].append(record.id)
+            if len(self._unreadable[entity]) >= self.batch_size:
+                self._keep_unreadable()
+
+    def _entity_in_section(self) -> str:
+        section = self._section.section if self._section is not None else None
+        if section == cml.Section.CATALOG:
+            return "products"
+        if section in (cml.Section.OFFERS, cml.Section.OFFER_CHANGES):
+            return "offers"  # the few ТипЦены/Склад come first; offers are nearly all of it
+        if section == cml.Section.CLASSIFIER and self._buffer_kind is not None:
+            return _KIND_ENTITIES.get(self._buffer_kind, "other")
+        return "other"
+
+    def _keep_unreadable(self) -> None:
+        """Count existing products/offers whose element could not be read as seen (one query each)."""
+        products, offers = self._unreadable["products"], self._unreadable["offers"]
+        self._unreadable = {"products": [], "offers": []}
+        if products:
+            pks = [pk for (pk,) in self.writer.select_in("catalog_product", ("id",), "onec_id", products)]
+            self.seen_products.add_many(pks)
+            self.file_seen_products.add_many(pks)
+        if offers:
+            pks = [pk for (pk,) in self.writer.select_in("catalog_productvariant", ("id",), "onec_id", offers)]
+            self.seen_variants.add_many(pks)
+            self.file_seen_variants.add_many(pks)
 
     def _flush(self) -> None:
         batch, kind = self._buffer, self._buffer_kind

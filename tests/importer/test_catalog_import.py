@@ -381,3 +381,43 @@ def test_a_file_that_is_not_commerceml_fails_instead_of_being_skipped(
 
     assert result.status == ImportSession.Status.FAILED
     assert reason in result.error_message
+
+
+# --- elements that cannot be read -------------------------------------------------------------
+@pytest.mark.parametrize("mark", ["Нет", "может быть"])
+def test_a_product_whose_element_cannot_be_read_keeps_its_state_in_a_full_catalog(
+    run_import, tmp_path: Path, mark: str
+) -> None:
+    folder = tmp_path / "x"
+    write(folder, "import.xml", import_xml([Prod("a"), Prod("b", name="Было"), Prod("c")]))
+    run_import(folder)
+
+    write(folder, "import.xml", import_xml([Prod("a"), Prod("b", name="Стало", mark_text=mark), Prod("c")]))
+    result = run_import(folder)
+
+    # Never deactivated as "missing": the element was in the file, only unreadable.
+    assert dict(Product.objects.values_list("onec_id", "is_active")) == {"a": True, "b": True, "c": True}
+    assert result.counters["products"].get("deactivated", 0) == 0
+    errors = [issue for issue in result.errors if issue["level"] == "error"]
+    if errors:  # "Нет" may be read as false one day; an unreadable element is reported then
+        assert [(e["entity"], e["id"], e["file"]) for e in errors] == [("products", "b", "import.xml")]
+        assert "other" not in result.counters
+        assert Product.objects.get(onec_id="b").name == "Было"  # kept as it was, not half-updated
+    else:
+        assert mark == "Нет"
+
+
+def test_an_offer_whose_element_cannot_be_read_keeps_its_state_in_a_full_package(run_import, tmp_path: Path) -> None:
+    folder = tmp_path / "x"
+    write(folder, "import.xml", import_xml([Prod("a"), Prod("b")]))
+    write(folder, "offers.xml", offers_xml([Offer("a"), Offer("b")]))
+    run_import(folder)
+
+    text = offers_xml([Offer("a"), Offer("b", prices={"pt-retail": "сто"})])
+    write(folder, "offers.xml", text)
+    result = run_import(folder, "offers.xml")
+
+    assert dict(ProductVariant.objects.values_list("onec_id", "is_active")) == {"a": True, "b": True}
+    assert Price.objects.get(variant__onec_id="b", price_type__onec_id="pt-retail").value == Decimal("100")
+    errors = [(i["entity"], i["id"], i["file"]) for i in result.errors if i["level"] == "error"]
+    assert errors == [("offers", "b", "offers.xml")]
