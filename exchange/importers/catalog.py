@@ -35,6 +35,7 @@ from django.utils import timezone
 
 from commerceml import records as cml
 from exchange.importers.bulk import BulkWriter, Table
+from exchange.importers.limits import catalog_limits
 from exchange.importers.pipeline import read_ahead
 from exchange.importers.report import ImportReport
 
@@ -286,6 +287,7 @@ class CatalogImporter:
         self._totals: dict[str, int | None] = {}
         # Ид of products/offers whose element could not be read, resolved to seen pks in batches.
         self._unreadable: dict[str, list[str]] = {"products": [], "offers": []}
+        self.limits = catalog_limits()
 
     # --- identity maps ---------------------------------------------------------------------
     def _load_maps(self) -> None:
@@ -333,6 +335,10 @@ class CatalogImporter:
                 if isinstance(record, cml.Unit):
                     self.units[record.code] = record
                     continue
+                problem = self._problem(record)
+                if problem is not None:
+                    self._refuse(record, problem)
+                    continue
                 self._buffer_kind = kind
                 self._buffer.append(record)
                 if len(self._buffer) >= self.batch_size:
@@ -363,10 +369,59 @@ class CatalogImporter:
             entity = self._entity_in_section()
         # The reader's file name is the server's path; operators and 1C see the exchange name.
         self.report.error(entity, record.id, record.reason, file=self._file, line=record.line)
-        if record.id and entity in ("products", "offers"):
-            self._unreadable[entity].append(record.id)
-            if len(self._unreadable[entity]) >= self.batch_size:
-                self._keep_unreadable()
+        if record.id:
+            self._keep_as_is(entity, record.id)
+
+    def _problem(self, record: Any) -> str | None:
+        """Why a value of ``record`` does not fit its column (exchange.importers.limits), or None."""
+        limits = self.limits
+        kind = type(record)
+        if kind is cml.Offer:
+            problem = limits.variant_id.problem(record.id) or limits.variant_name.problem(record.name)
+            if problem is not None:
+                return problem
+            for price in record.prices:
+                problem = limits.price.problem(price.value)
+                if problem is not None:
+                    return problem
+            for stock in record.stocks:
+                problem = limits.stock.problem(stock.quantity)
+                if problem is not None:
+                    return problem
+            if record.quantity is not None:
+                return limits.stock_total.problem(record.quantity)
+            if record.stocks:
+                return limits.stock_total.problem(sum((s.quantity for s in record.stocks), Decimal(0)))
+            return None
+        if kind is cml.Product:
+            return limits.product_id.problem(record.id) or limits.product_name.problem(record.name)
+        if kind is cml.Group:
+            return limits.category_id.problem(record.id) or limits.category_name.problem(record.name)
+        if kind is cml.Property:
+            problem = limits.property_id.problem(record.id) or limits.property_name.problem(record.name)
+            for option in record.values:
+                problem = problem or limits.option_id.problem(option.id) or limits.option_value.problem(option.value)
+            return problem
+        if kind is cml.PriceType:
+            return limits.price_type_id.problem(record.id) or limits.price_type_name.problem(record.name)
+        if kind is cml.Warehouse:
+            return limits.warehouse_id.problem(record.id) or limits.warehouse_name.problem(record.name)
+        return None
+
+    def _refuse(self, record: Any, problem: str) -> None:
+        """A record whose values do not fit: an element error, its row left as it was."""
+        entity = _KIND_ENTITIES.get(type(record), "other")
+        self.report.error(entity, record.id[:200], problem, file=self._file)
+        self._keep_as_is(entity, record.id)
+
+    def _keep_as_is(self, entity: str, onec_id: str) -> None:
+        """A product or offer element that was in the file but not applied counts as seen."""
+        pending = self._unreadable.get(entity)
+        if pending is None:
+            return
+        pending.append(onec_id)
+        if len(pending) >= self.batch_size:
+            self._keep_unreadable()
 
     def _entity_in_section(self) -> str:
         section = self._section.section if self._section is not None else None
