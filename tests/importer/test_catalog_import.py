@@ -175,6 +175,24 @@ def test_a_changed_price_rewrites_only_that_price(run_import, tmp_path: Path) ->
     assert Price.objects.get(variant__onec_id="b", price_type__onec_id="pt-retail").updated_at == untouched
 
 
+@pytest.mark.parametrize("changes_only", [False, True], ids=["full", "changes"])
+def test_a_new_total_quantity_without_warehouses_changes_the_stock(
+    run_import, tmp_path: Path, changes_only: bool
+) -> None:
+    folder = tmp_path / "x"
+    write(folder, "import.xml", import_xml([Prod("a")]))
+    write(folder, "offers.xml", offers_xml([Offer("a", stock={}, quantity="5")]))
+    run_import(folder)
+    assert ProductVariant.objects.get(onec_id="a").stock_total == Decimal("5")
+
+    write(folder, "offers.xml", offers_xml([Offer("a", stock={}, quantity="8")], changes_only=changes_only))
+    result = run_import(folder, "offers.xml")
+
+    assert ProductVariant.objects.get(onec_id="a").stock_total == Decimal("8")
+    assert result.counters["stock"]["updated"] == 1
+    assert not Stock.objects.filter(variant__onec_id="a").exists()
+
+
 # --- full, partial, deletion ----------------------------------------------------------------
 def test_a_full_catalog_deactivates_products_it_does_not_contain(run_import, tmp_path: Path) -> None:
     folder = tmp_path / "x"
