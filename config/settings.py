@@ -231,7 +231,7 @@ EXCHANGE_IMPORT_STALE_MINUTES = env_int(
 EXCHANGE_IMPORT_SKIP_UNCHANGED_FILES = env_bool(
     "EXCHANGE_IMPORT_SKIP_UNCHANGED_FILES",
     True,
-    "Skip a file byte-identical to one already imported while the catalog is untouched since.",
+    "Skip a file identical to one already imported (its ДатаФормирования stamp aside) while the catalog is untouched since.",
 )
 EXCHANGE_AUTH_MAX_FAILURES = env_int(
     "EXCHANGE_AUTH_MAX_FAILURES", 5, "Failed checkauth attempts per address or user before throttling."
