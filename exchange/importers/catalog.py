@@ -532,26 +532,47 @@ class CatalogImporter:
             self.options[(prop_pk, onec_id)] = (pk, value)
 
     def _write_price_types(self, price_types: list[cml.PriceType]) -> None:
+        # Price types and warehouses come with every offers file (and 3.1 prices/rests files):
+        # only rows whose values differ from what is stored are written and counted as changed.
         counters = self.report.entity("price_types")
         currency_default = settings.SHOP_CURRENCY
-        rows = [(p.id, p.name, (p.currency or currency_default)[:8]) for p in price_types]
-        for p in price_types:
-            counters.add("updated" if p.id in self.price_types else "created")
+        wanted = {p.id: (p.id, p.name, (p.currency or currency_default)[:8]) for p in price_types}
+        stored = {
+            row[0]: row
+            for row in self.writer.select_in("catalog_pricetype", PRICE_TYPES.columns, "onec_id", list(wanted))
+        }
+        rows = self._changed_reference(counters, wanted, stored)
         self.writer.upsert(PRICE_TYPES, rows)
         for onec_id, pk, currency in self.writer.select_in(
-            "catalog_pricetype", ("onec_id", "id", "currency"), "onec_id", [p.id for p in price_types]
+            "catalog_pricetype", ("onec_id", "id", "currency"), "onec_id", list(wanted)
         ):
             self.price_types[onec_id] = (pk, currency)
 
     def _write_warehouses(self, warehouses: list[cml.Warehouse]) -> None:
         counters = self.report.entity("warehouses")
-        for w in warehouses:
-            counters.add("updated" if w.id in self.warehouses else "created")
-        self.writer.upsert(WAREHOUSES, [(w.id, w.name, not w.deleted) for w in warehouses])
-        for onec_id, pk in self.writer.select_in(
-            "catalog_warehouse", ("onec_id", "id"), "onec_id", [w.id for w in warehouses]
-        ):
+        wanted = {w.id: (w.id, w.name, not w.deleted) for w in warehouses}
+        stored = {
+            row[0]: row
+            for row in self.writer.select_in("catalog_warehouse", WAREHOUSES.columns, "onec_id", list(wanted))
+        }
+        self.writer.upsert(WAREHOUSES, self._changed_reference(counters, wanted, stored))
+        for onec_id, pk in self.writer.select_in("catalog_warehouse", ("onec_id", "id"), "onec_id", list(wanted)):
             self.warehouses[onec_id] = pk
+
+    @staticmethod
+    def _changed_reference(
+        counters: Any, wanted: dict[str, tuple[Any, ...]], stored: dict[str, tuple[Any, ...]]
+    ) -> list[tuple[Any, ...]]:
+        """Rows of ``wanted`` that differ from ``stored`` (same columns), counted by outcome."""
+        rows = []
+        for onec_id, row in wanted.items():
+            before = stored.get(onec_id)
+            if before == row:
+                counters.unchanged += 1
+                continue
+            counters.add("updated" if before else "created")
+            rows.append(row)
+        return rows
 
     # --- products --------------------------------------------------------------------------
     def _unit(self, unit: cml.ProductUnit | None) -> tuple[str, str]:

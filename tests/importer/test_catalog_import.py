@@ -10,7 +10,17 @@ import pytest
 from django.utils import timezone
 
 from benchmarks.generate_catalog import generate_catalog
-from catalog.models import Category, Price, Product, ProductImage, ProductPropertyValue, ProductVariant, Stock
+from catalog.models import (
+    Category,
+    Price,
+    PriceType,
+    Product,
+    ProductImage,
+    ProductPropertyValue,
+    ProductVariant,
+    Stock,
+    Warehouse,
+)
 from exchange.models import ImportFile, ImportSession
 from exchange.services.catalog_import import ImportAlreadyRunning, import_session_create, imports_fail_stale
 from tests.importer.cml import Offer, Prod, import_xml, offers_xml, write
@@ -191,6 +201,27 @@ def test_a_new_total_quantity_without_warehouses_changes_the_stock(
     assert ProductVariant.objects.get(onec_id="a").stock_total == Decimal("8")
     assert result.counters["stock"]["updated"] == 1
     assert not Stock.objects.filter(variant__onec_id="a").exists()
+
+
+def test_a_re_export_does_not_rewrite_price_types_or_warehouses_that_did_not_change(run_import, tmp_path: Path) -> None:
+    folder = tmp_path / "x"
+    write(folder, "import.xml", import_xml([Prod("a")]))
+    write(folder, "offers.xml", offers_xml([Offer("a")]))
+    run_import(folder)
+    stamps = sorted(PriceType.objects.values_list("updated_at", flat=True)) + sorted(
+        Warehouse.objects.values_list("updated_at", flat=True)
+    )
+
+    write(folder, "offers.xml", offers_xml([Offer("a", prices={"pt-retail": "120", "pt-wholesale": "90"})]))
+    result = run_import(folder, "offers.xml")
+
+    assert result.counters["price_types"] == {**result.counters["price_types"], "unchanged": 2, "updated": 0}
+    assert result.counters["warehouses"] == {**result.counters["warehouses"], "unchanged": 2, "updated": 0}
+    assert "Типы цен: без изменений 2" in result.report
+    after = sorted(PriceType.objects.values_list("updated_at", flat=True)) + sorted(
+        Warehouse.objects.values_list("updated_at", flat=True)
+    )
+    assert after == stamps
 
 
 # --- full, partial, deletion ----------------------------------------------------------------
