@@ -795,7 +795,15 @@ class CatalogImporter:
         )
 
         # A product sold by characteristics has no sale of its own: hide its default variant.
-        with_variants = {existing[o.id].product_pk for o in accepted if o.variant_id is not None and o.id in existing}
+        # Only products with a variant row written in this batch can have one to hide (a new
+        # characteristic, or the default offer itself brought back); unchanged ones were
+        # settled by an earlier import, so a re-export sends no statement here.
+        written = {row[1] for row in variant_rows} | {row[1] for row in new_variant_rows}
+        with_variants = {
+            existing[o.id].product_pk
+            for o in accepted
+            if o.variant_id is not None and o.id in existing and existing[o.id].product_pk in written
+        }
         self.writer.update_in(
             "catalog_productvariant",
             {"is_active": False},
