@@ -18,8 +18,11 @@ Strategy (documented for operators in docs/catalog-import.md):
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
+import marshal
+import operator
 import os
 import shutil
 from array import array
@@ -49,8 +52,48 @@ DEFAULT_UNIT_NAMES = {"796": "шт"}
 
 
 def _digest(value: object) -> str:
-    """A stable content hash of a record or part of one (the repr of frozen dataclasses)."""
+    """A stable content hash of a small record (groups, properties): the repr of the dataclass."""
     return hashlib.blake2b(repr(value).encode("utf-8"), digest_size=16).hexdigest()
+
+
+# Products and offers are hashed on every import, changed or not (100k + 140k per re-export):
+# their fields are taken with one attrgetter and serialised with marshal (format 4, stable),
+# about three times faster than the dataclass repr. Every field of the record is included
+# (read from dataclasses.fields, so a field the reader adds is hashed too); nested records are
+# flattened to tuples, and any other nested object makes marshal raise instead of hashing wrong.
+_PRODUCT_FIELDS = tuple(f.name for f in dataclasses.fields(cml.Product))
+_product_values = operator.attrgetter(*_PRODUCT_FIELDS)
+_PRODUCT_UNIT = _PRODUCT_FIELDS.index("unit")
+_PRODUCT_PROPERTY_VALUES = _PRODUCT_FIELDS.index("property_values")
+_unit_values = operator.attrgetter(*(f.name for f in dataclasses.fields(cml.ProductUnit)))
+_property_value_values = operator.attrgetter(*(f.name for f in dataclasses.fields(cml.PropertyValue)))
+
+
+def _marshal_digest(value: object) -> str:
+    return hashlib.blake2b(marshal.dumps(value, 4), digest_size=16).hexdigest()
+
+
+def _product_digest(product: cml.Product) -> str:
+    values = list(_product_values(product))
+    unit = values[_PRODUCT_UNIT]
+    if unit is not None:
+        values[_PRODUCT_UNIT] = _unit_values(unit)
+    values[_PRODUCT_PROPERTY_VALUES] = [_property_value_values(v) for v in values[_PRODUCT_PROPERTY_VALUES]]
+    return _marshal_digest(values)
+
+
+def _offer_digest(offer: cml.Offer) -> str:
+    """The offer's own attributes (prices and stock have their own hashes)."""
+    return _marshal_digest(
+        (
+            offer.name,
+            offer.article,
+            offer.barcode,
+            offer.characteristics,
+            [_property_value_values(v) for v in offer.property_values],
+            offer.deleted,
+        )
+    )
 
 
 CATEGORIES = Table(
@@ -616,7 +659,7 @@ class CatalogImporter:
         rows: list[tuple[Any, ...]] = []
         fresh: list[tuple[Any, ...]] = []
         for product in products:
-            digest = _digest(product)
+            digest = _product_digest(product)
             before = existing.get(product.id)
             # A product deactivated because a full catalog missed it is changed even when its
             # content is not: it must come back.
@@ -755,9 +798,7 @@ class CatalogImporter:
             if not carries_attributes and before is not None:
                 counters.unchanged += 1
                 continue
-            digest = _digest(
-                (offer.name, offer.article, offer.barcode, offer.characteristics, offer.property_values, offer.deleted)
-            )
+            digest = _offer_digest(offer)
             if before and before.content_hash == digest and before.is_active == (not offer.deleted):
                 counters.unchanged += 1
                 continue
@@ -833,7 +874,7 @@ class CatalogImporter:
                     continue
                 resolved.append((known[0], price.value, (price.currency or known[1])[:8]))
             resolved.sort()
-            digest = _digest(resolved)
+            digest = _marshal_digest([(pt, str(value), currency) for pt, value, currency in resolved])
             if digest == variant.prices_hash:
                 counters.unchanged += len(resolved)
                 continue
@@ -870,7 +911,7 @@ class CatalogImporter:
                     continue
                 per_warehouse[warehouse] = per_warehouse.get(warehouse, Decimal(0)) + stock.quantity
             total = offer.quantity if offer.quantity is not None else sum(per_warehouse.values(), Decimal(0))
-            digest = _digest((sorted(per_warehouse.items()), total))
+            digest = _marshal_digest(([(w, str(q)) for w, q in sorted(per_warehouse.items())], str(total)))
             if digest == variant.stock_hash:
                 counters.unchanged += 1
                 continue
