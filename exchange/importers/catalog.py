@@ -69,7 +69,7 @@ _unit_values = operator.attrgetter(*(f.name for f in dataclasses.fields(cml.Prod
 _property_value_values = operator.attrgetter(*(f.name for f in dataclasses.fields(cml.PropertyValue)))
 
 
-def _marshal_digest(value: object) -> str:
+def _marshal_digest(value: Any) -> str:
     return hashlib.blake2b(marshal.dumps(value, 4), digest_size=16).hexdigest()
 
 
