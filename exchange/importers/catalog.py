@@ -154,6 +154,7 @@ PRODUCT_VALUES = Table(
 PRODUCT_IMAGES = Table(
     "catalog_productimage", ("product_id", "image", "source_path", "position", "description"), key=()
 )
+PRODUCT_IMAGE_FILES = Table("catalog_productimage", ("id", "image"), key=("id",), update=("image",))
 VARIANT_COLUMNS = (
     "onec_id",
     "product_id",
@@ -330,6 +331,7 @@ class CatalogImporter:
         self._totals: dict[str, int | None] = {}
         # Ид of products/offers whose element could not be read, resolved to seen pks in batches.
         self._unreadable: dict[str, list[str]] = {"products": [], "offers": []}
+        self._image_dirs: dict[str, bool] = {}
         self.limits = catalog_limits()
 
     # --- identity maps ---------------------------------------------------------------------
@@ -687,7 +689,7 @@ class CatalogImporter:
         self.file_seen_products.add_many(pks.values())
         if changed:
             self._write_product_values(changed, pks)
-            self._write_product_images(changed, pks)
+        self._write_product_images(products, pks, changed={p.id for p in changed})
         self._advance("products", "Товары", len(products))
 
     def _write_product_values(self, products: list[cml.Product], pks: dict[str, int]) -> None:
@@ -715,46 +717,104 @@ class CatalogImporter:
         self.writer.delete_in("catalog_productpropertyvalue", "product_id", [pks[p.id] for p in products])
         self.writer.insert(PRODUCT_VALUES, rows)
 
-    def _write_product_images(self, products: list[cml.Product], pks: dict[str, int]) -> None:
-        wanted: dict[int, list[str]] = {pks[p.id]: [_clean_image_path(i) for i in p.images] for p in products}
-        existing: dict[int, dict[str, int]] = {}
-        for pk, product_pk, source_path in self.writer.select_in(
-            "catalog_productimage", ("id", "product_id", "source_path"), "product_id", list(wanted)
+    def _write_product_images(self, products: list[cml.Product], pks: dict[str, int], *, changed: set[str]) -> None:
+        """Bring the products' pictures in line with what 1C lists and sent.
+
+        * A product whose record changed may list other pictures: rows of pictures it no longer
+          lists are removed (pictures added by hand in the admin, without a 1C path, stay).
+        * A picture file 1C sent in this exchange is hashed; the stored file's name carries the
+          hash of its content (``products/<path>-<hash>.<ext>``), so an unchanged picture is
+          neither copied nor written again, and a changed one (same path, new bytes) replaces the
+          row's file. Unchanged products are looked at only when 1C sent a file they list.
+        * A file no picture row uses any more is removed from MEDIA_ROOT after the batch commits.
+        A (product, path) pair is unique in the table, so a picture is never attached twice.
+        """
+        candidates = [
+            p
+            for p in products
+            if p.id in changed or (p.images and any(self._sent(_clean_image_path(i)) for i in p.images))
+        ]
+        if not candidates:
+            return
+        wanted = {pks[p.id]: [path for path in map(_clean_image_path, p.images) if path] for p in candidates}
+        existing: dict[int, dict[str, tuple[int, str]]] = {}
+        for pk, product_pk, source_path, image in self.writer.select_in(
+            "catalog_productimage", ("id", "product_id", "source_path", "image"), "product_id", list(wanted)
         ):
-            existing.setdefault(product_pk, {})[source_path] = pk
+            if source_path:  # pictures added in the admin are the shop's, not 1C's
+                existing.setdefault(product_pk, {})[source_path] = (pk, image)
+        counters = self.report.entity("images")
+        relisted = {pks[p.id] for p in candidates if p.id in changed}
         to_delete: list[int] = []
+        released: set[str] = set()
+        replaced: list[tuple[int, str]] = []
         rows = []
         for product_pk, paths in wanted.items():
             have = existing.get(product_pk, {})
-            to_delete.extend(pk for path, pk in have.items() if path and path not in paths)
+            if product_pk in relisted:
+                for path, (pk, image) in have.items():
+                    if path not in paths:
+                        to_delete.append(pk)
+                        released.add(image)
+                        counters.removed += 1
             for position, path in enumerate(dict.fromkeys(paths)):
-                if not path or path in have:
-                    continue
+                before = have.get(path)
                 stored = self._store_image(path)
-                if stored is None:
-                    self.report.entity("images").skipped += 1
+                if stored is None:  # 1C named the file but did not send it (this time)
+                    if before is None:
+                        counters.skipped += 1
                     continue
-                self.report.entity("images").created += 1
-                rows.append((product_pk, stored, path, position, ""))
+                if before is not None and before[1] == stored:
+                    counters.unchanged += 1
+                    continue
+                if before is not None:
+                    replaced.append((before[0], stored))
+                    released.add(before[1])
+                    counters.updated += 1
+                else:
+                    rows.append((product_pk, stored, path, position, ""))
+                    counters.created += 1
         self.writer.delete_in("catalog_productimage", "id", to_delete)
+        self.writer.update_rows(PRODUCT_IMAGE_FILES, replaced)
         self.writer.insert(PRODUCT_IMAGES, rows)
+        if released:
+            media_root = self.media_root
+            transaction.on_commit(lambda: _remove_unused_images(media_root, released))
+
+    def _sent(self, path: str) -> bool:
+        """Whether 1C sent the file at ``path`` in this exchange (a cheap check, no hashing).
+
+        A re-export without pictures has no image folder at all: then no file is stat()ed.
+        """
+        if not path:
+            return False
+        top = path.split("/", 1)[0]
+        present = self._image_dirs.get(top)
+        if present is None:
+            present = self._image_dirs[top] = os.path.isdir(os.path.join(self._base_dir_str, top))  # noqa: PTH112, PTH118
+        return present and os.path.isfile(os.path.join(self._base_dir_str, path))  # noqa: PTH113, PTH118
 
     def _store_image(self, path: str) -> str | None:
-        """Link (or copy) an uploaded image into MEDIA_ROOT; None when 1C did not send the file.
+        """The MEDIA_ROOT name of the picture 1C sent at ``path``, linked (or copied) there unless
+        a file of the same content is there already; None when 1C did not send the file.
 
         ``path`` is already cleaned of ``..`` (_clean_image_path); a cheap existence check comes
         first because a changes-only exchange names many images it does not send again.
         """
-        if not os.path.isfile(os.path.join(self._base_dir_str, path)):  # noqa: PTH113, PTH118 (hot path)
+        if not self._sent(path):
             return None
         source = (self.base_dir / path).resolve()
         if not source.is_relative_to(self._base_dir_resolved):  # a symlink pointing outside
             return None
         relative = PurePosixPath(path)
-        if relative.parts and relative.parts[0] == "import_files":
+        if relative.parts and relative.parts[0] == PICTURES_DIR:
             relative = PurePosixPath(*relative.parts[1:])
-        name = f"products/{relative.as_posix()}"
+        with source.open("rb") as stream:
+            content = hashlib.file_digest(stream, "blake2b").hexdigest()[:16]
+        name = f"products/{relative.with_name(f'{relative.stem}-{content}{relative.suffix}').as_posix()}"
         target = self.media_root / name
+        if target.is_file():  # the same bytes are stored already (this or another product)
+            return name
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_name(f".{target.name}.tmp")
         try:
@@ -1032,6 +1092,28 @@ def catalog_state() -> dict[str, list[str | int | None]]:
         table: [int(count), latest.isoformat() if hasattr(latest, "isoformat") else latest]
         for table, count, latest in rows
     }
+
+
+# Where 1C puts the pictures of an exchange: Картинка paths are relative to the exchange folder
+# and start with import_files/ (../shared/reference/protocol.md §2, filename).
+PICTURES_DIR = "import_files"
+
+
+def pictures_sent(base_dir: Path) -> bool:
+    """Whether the exchange folder holds pictures: a catalog file naming them is then imported
+    even when its bytes are unchanged, because a picture file may have changed on its own."""
+    return (base_dir / PICTURES_DIR).is_dir()
+
+
+def _remove_unused_images(media_root: Path, names: set[str]) -> None:
+    """Delete picture files that no ProductImage row names any more (after the batch committed)."""
+    from catalog.models import ProductImage
+
+    used = set(ProductImage.objects.filter(image__in=names).values_list("image", flat=True))
+    for name in names - used:
+        target = media_root / name
+        if target.resolve().is_relative_to(media_root.resolve()):
+            target.unlink(missing_ok=True)
 
 
 def _clean_image_path(path: str) -> str:

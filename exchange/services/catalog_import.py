@@ -31,7 +31,7 @@ from commerceml.reader import iter_records
 from commerceml.records import Record
 from commerceml.scan import scan_file
 from exchange.conf import exchange_settings
-from exchange.importers.catalog import CatalogImporter, SeenSet, catalog_state
+from exchange.importers.catalog import CatalogImporter, SeenSet, catalog_state, pictures_sent
 from exchange.importers.report import ImportReport
 from exchange.models import ExchangeSession, ExchangeType, ImportFile, ImportSession
 from exchange.protocol import IMPORT_ALREADY_RUNNING, Answer, ExchangeError, failure, progress, success
@@ -388,7 +388,8 @@ def _import_file(importer: CatalogImporter, import_session: ImportSession, file:
         return _fail_file(file, _not_commerceml(path, file.name))
     scan = scan_file(path, file.kind)
     file.digest = scan.digest
-    earlier = _unchanged_since(file, import_session)
+    # Pictures sent with the file may have changed while the XML did not: import it then.
+    earlier = None if pictures_sent(path.parent) else _unchanged_since(file, import_session)
     if earlier is not None:
         importer.adopt_file(
             seen_products=bytes(earlier.seen_products),
