@@ -233,6 +233,12 @@ EXCHANGE_IMPORT_SKIP_UNCHANGED_FILES = env_bool(
     True,
     "Skip a file identical to one already imported (its ДатаФормирования stamp aside) while the catalog is untouched since.",
 )
+EXCHANGE_SITE_OWNED_FIELDS = env_list(
+    "EXCHANGE_SITE_OWNED_FIELDS",
+    "",
+    "Product fields the site owns once a manager edited them on the site: 1C no longer overwrites them"
+    " (comma-separated: name, article, description, category, unit, images).",
+)
 EXCHANGE_AUTH_MAX_FAILURES = env_int(
     "EXCHANGE_AUTH_MAX_FAILURES", 5, "Failed checkauth attempts per address or user before throttling."
 )

@@ -47,6 +47,8 @@ class ExchangeSettings:
     import_mode: ImportMode
     import_stale_minutes: int
     import_skip_unchanged_files: bool
+    # Product fields (catalog.models.PRODUCT_SITE_FIELDS) 1C stops writing once edited on the site.
+    site_owned_fields: frozenset[str]
     auth_max_failures: int
     auth_window_seconds: int
     log_retention_days: int
@@ -95,6 +97,16 @@ def _check_cookie_name(name: str) -> None:
         raise ImproperlyConfigured(f"EXCHANGE_COOKIE_NAME must be a plain token, got {name!r}")
 
 
+def _check_site_owned_fields(fields: frozenset[str]) -> None:
+    from catalog.models import PRODUCT_SITE_FIELDS
+
+    unknown = sorted(fields - set(PRODUCT_SITE_FIELDS))
+    if unknown:
+        raise ImproperlyConfigured(
+            f"EXCHANGE_SITE_OWNED_FIELDS: unknown field(s) {', '.join(unknown)}; choose from {', '.join(PRODUCT_SITE_FIELDS)}"
+        )
+
+
 def exchange_settings() -> ExchangeSettings:
     import_mode = settings.EXCHANGE_IMPORT_MODE
     if import_mode not in IMPORT_MODES:
@@ -103,6 +115,8 @@ def exchange_settings() -> ExchangeSettings:
     _check_private(data_dir, tuple(str(root) for root in (settings.MEDIA_ROOT, settings.STATIC_ROOT) if root))
     cookie_name = settings.EXCHANGE_COOKIE_NAME
     _check_cookie_name(cookie_name)
+    site_owned_fields = frozenset(settings.EXCHANGE_SITE_OWNED_FIELDS)
+    _check_site_owned_fields(site_owned_fields)
     return ExchangeSettings(
         data_dir=data_dir,
         zip=bool(settings.EXCHANGE_ZIP),
@@ -116,6 +130,7 @@ def exchange_settings() -> ExchangeSettings:
         import_mode=cast(ImportMode, import_mode),
         import_stale_minutes=int(settings.EXCHANGE_IMPORT_STALE_MINUTES),
         import_skip_unchanged_files=bool(settings.EXCHANGE_IMPORT_SKIP_UNCHANGED_FILES),
+        site_owned_fields=site_owned_fields,
         auth_max_failures=int(settings.EXCHANGE_AUTH_MAX_FAILURES),
         auth_window_seconds=int(settings.EXCHANGE_AUTH_WINDOW_SECONDS),
         log_retention_days=int(settings.EXCHANGE_LOG_RETENTION_DAYS),

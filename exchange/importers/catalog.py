@@ -19,7 +19,9 @@ Strategy (documented for operators in docs/catalog-import.md):
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
+import json
 import logging
 import marshal
 import operator
@@ -37,6 +39,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from commerceml import records as cml
+from exchange.conf import exchange_settings
 from exchange.importers.bulk import BulkWriter, Table
 from exchange.importers.limits import catalog_limits
 from exchange.importers.pipeline import read_ahead
@@ -201,6 +204,34 @@ class _ExistingProduct:
     pk: int
     content_hash: str
     is_active: bool
+    # Site-owned fields (EXCHANGE_SITE_OWNED_FIELDS) a manager edited: 1C leaves them alone.
+    kept: frozenset[str] = frozenset()
+
+
+# Product columns behind each site field name (catalog.models.PRODUCT_SITE_FIELDS); "images"
+# is the picture list, kept by not syncing pictures at all.
+SITE_FIELD_COLUMNS = {
+    "name": ("name",),
+    "article": ("article",),
+    "description": ("description",),
+    "category": ("category_id",),
+    "unit": ("unit_code", "unit_name"),
+    "images": (),
+}
+
+
+def _json_list(value: Any) -> list[Any]:
+    """A JSON list column as read by a raw cursor: text on PostgreSQL (Django's loader) and SQLite."""
+    if isinstance(value, str):
+        value = json.loads(value)
+    return value if isinstance(value, list) else []
+
+
+@functools.cache
+def _products_keeping(kept: frozenset[str]) -> Table:
+    """PRODUCTS whose merge leaves the columns of the site-owned fields ``kept`` as they are."""
+    columns = {column for name in kept for column in SITE_FIELD_COLUMNS[name]}
+    return dataclasses.replace(PRODUCTS, update=tuple(c for c in PRODUCTS.update if c not in columns))
 
 
 @dataclass(slots=True)
@@ -332,6 +363,7 @@ class CatalogImporter:
         # Ид of products/offers whose element could not be read, resolved to seen pks in batches.
         self._unreadable: dict[str, list[str]] = {"products": [], "offers": []}
         self._image_dirs: dict[str, bool] = {}
+        self.site_owned = exchange_settings().site_owned_fields
         self.limits = catalog_limits()
 
     # --- identity maps ---------------------------------------------------------------------
@@ -651,14 +683,19 @@ class CatalogImporter:
 
     def _write_products(self, products: list[cml.Product]) -> None:
         counters = self.report.entity("products")
+        owned = self.site_owned
         existing = {
-            onec_id: _ExistingProduct(pk, content_hash, is_active)
-            for onec_id, pk, content_hash, is_active in self.writer.select_in(
-                "catalog_product", ("onec_id", "id", "content_hash", "is_active"), "onec_id", [p.id for p in products]
+            onec_id: _ExistingProduct(pk, content_hash, is_active, owned.intersection(_json_list(edited)))
+            for onec_id, pk, content_hash, is_active, edited in self.writer.select_in(
+                "catalog_product",
+                ("onec_id", "id", "content_hash", "is_active", "site_edited_fields"),
+                "onec_id",
+                [p.id for p in products],
             )
         }
         changed: list[cml.Product] = []
         rows: list[tuple[Any, ...]] = []
+        keeping: dict[frozenset[str], list[tuple[Any, ...]]] = {}
         fresh: list[tuple[Any, ...]] = []
         for product in products:
             digest = _product_digest(product)
@@ -676,10 +713,18 @@ class CatalogImporter:
             else:
                 counters.add("updated" if before else "created")
             changed.append(product)
-            (rows if before else fresh).append(self._product_row(product, digest))
+            row = self._product_row(product, digest)
+            if before is None:
+                fresh.append(row)
+            elif before.kept:
+                keeping.setdefault(before.kept, []).append(row)
+            else:
+                rows.append(row)
         # New rows go straight in with COPY; only rows that exist take the merge path. No one
         # else writes 1C products meanwhile: the import lock is held and onec_id is read-only.
         self.writer.upsert(PRODUCTS, rows)
+        for kept, kept_rows in keeping.items():
+            self.writer.upsert(_products_keeping(kept), kept_rows)
         self.writer.insert(PRODUCTS, fresh)
 
         pks = {onec_id: before.pk for onec_id, before in existing.items()}
@@ -689,7 +734,12 @@ class CatalogImporter:
         self.file_seen_products.add_many(pks.values())
         if changed:
             self._write_product_values(changed, pks)
-        self._write_product_images(products, pks, changed={p.id for p in changed})
+        keep_images = {onec_id for onec_id, before in existing.items() if "images" in before.kept}
+        self._write_product_images(
+            [p for p in products if p.id not in keep_images] if keep_images else products,
+            pks,
+            changed={p.id for p in changed},
+        )
         self._advance("products", "Товары", len(products))
 
     def _write_product_values(self, products: list[cml.Product], pks: dict[str, int]) -> None:
