@@ -35,9 +35,22 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 
+from catalog.models import (
+    Category,
+    Price,
+    PriceType,
+    Product,
+    ProductImage,
+    ProductPropertyValue,
+    ProductVariant,
+    Property,
+    PropertyValue,
+    Stock,
+    Warehouse,
+)
 from commerceml import records as cml
 from exchange.conf import exchange_settings
 from exchange.importers.bulk import BulkWriter, Table
@@ -99,32 +112,71 @@ def _offer_digest(offer: cml.Offer) -> str:
     )
 
 
-CATEGORIES = Table(
-    "catalog_category",
+def _table(
+    model: type[models.Model],
+    columns: tuple[str, ...],
+    *,
+    key: tuple[str, ...],
+    update: tuple[str, ...] = (),
+    timestamps: bool = True,
+    json_columns: frozenset[str] = frozenset(),
+) -> Table:
+    """A BulkWriter table of a catalog model: the table and column names come from the model's
+    ``_meta`` (fields by name or attname), so a catalog migration that renames or drops one
+    fails here, when the importer is loaded, not in the middle of an import."""
+
+    def column(name: str) -> str:
+        field = model._meta.get_field(name)
+        assert isinstance(field, models.Field) and field.column, f"{model.__name__}.{name} is not a column"
+        return field.column
+
+    return Table(
+        model._meta.db_table,
+        tuple(map(column, columns)),
+        key=tuple(map(column, key)),
+        update=tuple(map(column, update)),
+        timestamps=timestamps,
+        json_columns=frozenset(map(column, json_columns)),
+    )
+
+
+CATEGORY_TABLE = Category._meta.db_table
+PROPERTY_TABLE = Property._meta.db_table
+PROPERTYVALUE_TABLE = PropertyValue._meta.db_table
+PRICETYPE_TABLE = PriceType._meta.db_table
+WAREHOUSE_TABLE = Warehouse._meta.db_table
+PRODUCT_TABLE = Product._meta.db_table
+PRODUCTPROPERTYVALUE_TABLE = ProductPropertyValue._meta.db_table
+PRODUCTIMAGE_TABLE = ProductImage._meta.db_table
+PRODUCTVARIANT_TABLE = ProductVariant._meta.db_table
+PRICE_TABLE = Price._meta.db_table
+STOCK_TABLE = Stock._meta.db_table
+
+
+CATEGORIES = _table(
+    Category,
     ("onec_id", "name", "is_active", "sort_order", "content_hash"),
     key=("onec_id",),
     update=("name", "is_active", "sort_order", "content_hash"),
 )
-CATEGORY_PARENTS = Table("catalog_category", ("id", "parent_id"), key=("id",), update=("parent_id",))
-PROPERTIES = Table(
-    "catalog_property",
+CATEGORY_PARENTS = _table(Category, ("id", "parent_id"), key=("id",), update=("parent_id",))
+PROPERTIES = _table(
+    Property,
     ("onec_id", "name", "value_type", "for_products", "for_offers", "is_active", "content_hash"),
     key=("onec_id",),
     update=("name", "value_type", "for_products", "for_offers", "is_active", "content_hash"),
 )
-PROPERTY_OPTIONS = Table(
-    "catalog_propertyvalue",
+PROPERTY_OPTIONS = _table(
+    PropertyValue,
     ("property_id", "onec_id", "value"),
     key=("property_id", "onec_id"),
     update=("value",),
     timestamps=False,
 )
-PRICE_TYPES = Table("catalog_pricetype", ("onec_id", "name", "currency"), key=("onec_id",), update=("name", "currency"))
-WAREHOUSES = Table(
-    "catalog_warehouse", ("onec_id", "name", "is_active"), key=("onec_id",), update=("name", "is_active")
-)
-PRODUCTS = Table(
-    "catalog_product",
+PRICE_TYPES = _table(PriceType, ("onec_id", "name", "currency"), key=("onec_id",), update=("name", "currency"))
+WAREHOUSES = _table(Warehouse, ("onec_id", "name", "is_active"), key=("onec_id",), update=("name", "is_active"))
+PRODUCTS = _table(
+    Product,
     (
         "onec_id",
         "article",
@@ -151,13 +203,11 @@ PRODUCTS = Table(
     ),
     json_columns=frozenset({"requisites"}),
 )
-PRODUCT_VALUES = Table(
-    "catalog_productpropertyvalue", ("product_id", "property_id", "value", "reference_id"), key=(), timestamps=False
+PRODUCT_VALUES = _table(
+    ProductPropertyValue, ("product_id", "property_id", "value", "reference_id"), key=(), timestamps=False
 )
-PRODUCT_IMAGES = Table(
-    "catalog_productimage", ("product_id", "image", "source_path", "position", "description"), key=()
-)
-PRODUCT_IMAGE_FILES = Table("catalog_productimage", ("id", "image"), key=("id",), update=("image",))
+PRODUCT_IMAGES = _table(ProductImage, ("product_id", "image", "source_path", "position", "description"), key=())
+PRODUCT_IMAGE_FILES = _table(ProductImage, ("id", "image"), key=("id",), update=("image",))
 VARIANT_COLUMNS = (
     "onec_id",
     "product_id",
@@ -172,27 +222,27 @@ VARIANT_COLUMNS = (
     "prices_hash",
     "stock_hash",
 )
-VARIANTS = Table(
-    "catalog_productvariant",
+VARIANTS = _table(
+    ProductVariant,
     VARIANT_COLUMNS,
     key=("onec_id",),
     update=("product_id", "name", "article", "barcode", "characteristics", "is_active", "content_hash"),
     json_columns=frozenset({"characteristics"}),
 )
-VARIANT_PARTS = Table(
-    "catalog_productvariant",
+VARIANT_PARTS = _table(
+    ProductVariant,
     ("id", "prices_hash", "stock_total", "stock_hash"),
     key=("id",),
     update=("prices_hash", "stock_total", "stock_hash"),
 )
-PRICES = Table(
-    "catalog_price",
+PRICES = _table(
+    Price,
     ("variant_id", "price_type_id", "value", "currency"),
     key=("variant_id", "price_type_id"),
     update=("value", "currency"),
 )
-STOCKS = Table(
-    "catalog_stock",
+STOCKS = _table(
+    Stock,
     ("variant_id", "warehouse_id", "quantity"),
     key=("variant_id", "warehouse_id"),
     update=("quantity",),
@@ -370,8 +420,6 @@ class CatalogImporter:
     def _load_maps(self) -> None:
         if self._maps_loaded:
             return
-        from catalog.models import Category, PriceType, Property, PropertyValue, Warehouse
-
         self.categories = {o: pk for o, pk in Category.objects.values_list("onec_id", "pk") if o}
         self.properties = {
             o: (pk, value_type)
@@ -515,11 +563,11 @@ class CatalogImporter:
         products, offers = self._unreadable["products"], self._unreadable["offers"]
         self._unreadable = {"products": [], "offers": []}
         if products:
-            pks = [pk for (pk,) in self.writer.select_in("catalog_product", ("id",), "onec_id", products)]
+            pks = [pk for (pk,) in self.writer.select_in(PRODUCT_TABLE, ("id",), "onec_id", products)]
             self.seen_products.add_many(pks)
             self.file_seen_products.add_many(pks)
         if offers:
-            pks = [pk for (pk,) in self.writer.select_in("catalog_productvariant", ("id",), "onec_id", offers)]
+            pks = [pk for (pk,) in self.writer.select_in(PRODUCTVARIANT_TABLE, ("id",), "onec_id", offers)]
             self.seen_variants.add_many(pks)
             self.file_seen_variants.add_many(pks)
 
@@ -552,7 +600,7 @@ class CatalogImporter:
         existing = {
             onec_id: (pk, content_hash, parent)
             for onec_id, pk, content_hash, parent in self.writer.select_in(
-                "catalog_category", ("onec_id", "id", "content_hash", "parent_id"), "onec_id", [g.id for g in groups]
+                CATEGORY_TABLE, ("onec_id", "id", "content_hash", "parent_id"), "onec_id", [g.id for g in groups]
             )
         }
         rows, changed = [], []
@@ -568,7 +616,7 @@ class CatalogImporter:
         self.writer.upsert(CATEGORIES, rows)
         if changed:
             ids = {g.id for g in changed} | {g.parent_id for g in changed if g.parent_id}
-            for onec_id, pk in self.writer.select_in("catalog_category", ("onec_id", "id"), "onec_id", list(ids)):
+            for onec_id, pk in self.writer.select_in(CATEGORY_TABLE, ("onec_id", "id"), "onec_id", list(ids)):
                 self.categories[onec_id] = pk
             self.writer.update_rows(
                 CATEGORY_PARENTS,
@@ -579,9 +627,7 @@ class CatalogImporter:
     def _write_properties(self, properties: list[cml.Property]) -> None:
         counters = self.report.entity("properties")
         existing = dict(
-            self.writer.select_in(
-                "catalog_property", ("onec_id", "content_hash"), "onec_id", [p.id for p in properties]
-            )
+            self.writer.select_in(PROPERTY_TABLE, ("onec_id", "content_hash"), "onec_id", [p.id for p in properties])
         )
         changed = [p for p in properties if existing.get(p.id) != _digest(p)]
         counters.unchanged += len(properties) - len(changed)
@@ -597,14 +643,14 @@ class CatalogImporter:
         if not changed:
             return
         for onec_id, pk, value_type in self.writer.select_in(
-            "catalog_property", ("onec_id", "id", "value_type"), "onec_id", [p.id for p in changed]
+            PROPERTY_TABLE, ("onec_id", "id", "value_type"), "onec_id", [p.id for p in changed]
         ):
             self.properties[onec_id] = (pk, value_type)
         option_rows = [(self.properties[p.id][0], option.id, option.value) for p in changed for option in p.values]
         self.writer.upsert(PROPERTY_OPTIONS, option_rows)
         pks = [self.properties[p.id][0] for p in changed]
         for prop_pk, onec_id, pk, value in self.writer.select_in(
-            "catalog_propertyvalue", ("property_id", "onec_id", "id", "value"), "property_id", pks
+            PROPERTYVALUE_TABLE, ("property_id", "onec_id", "id", "value"), "property_id", pks
         ):
             self.options[(prop_pk, onec_id)] = (pk, value)
 
@@ -614,27 +660,31 @@ class CatalogImporter:
         counters = self.report.entity("price_types")
         currency_default = settings.SHOP_CURRENCY
         wanted = {p.id: (p.id, p.name, (p.currency or currency_default)[:8]) for p in price_types}
-        stored = {
-            row[0]: row
-            for row in self.writer.select_in("catalog_pricetype", PRICE_TYPES.columns, "onec_id", list(wanted))
-        }
-        rows = self._changed_reference(counters, wanted, stored)
+        stored = self._stored_reference(PRICE_TYPES, list(wanted))
+        rows = self._changed_reference(counters, wanted, {k: row for k, (_, row) in stored.items()})
         self.writer.upsert(PRICE_TYPES, rows)
-        for onec_id, pk, currency in self.writer.select_in(
-            "catalog_pricetype", ("onec_id", "id", "currency"), "onec_id", list(wanted)
-        ):
+        if rows:
+            stored = self._stored_reference(PRICE_TYPES, list(wanted))
+        for onec_id, (pk, (_, _, currency)) in stored.items():
             self.price_types[onec_id] = (pk, currency)
 
     def _write_warehouses(self, warehouses: list[cml.Warehouse]) -> None:
         counters = self.report.entity("warehouses")
         wanted = {w.id: (w.id, w.name, not w.deleted) for w in warehouses}
-        stored = {
-            row[0]: row
-            for row in self.writer.select_in("catalog_warehouse", WAREHOUSES.columns, "onec_id", list(wanted))
-        }
-        self.writer.upsert(WAREHOUSES, self._changed_reference(counters, wanted, stored))
-        for onec_id, pk in self.writer.select_in("catalog_warehouse", ("onec_id", "id"), "onec_id", list(wanted)):
+        stored = self._stored_reference(WAREHOUSES, list(wanted))
+        rows = self._changed_reference(counters, wanted, {k: row for k, (_, row) in stored.items()})
+        self.writer.upsert(WAREHOUSES, rows)
+        if rows:
+            stored = self._stored_reference(WAREHOUSES, list(wanted))
+        for onec_id, (pk, _) in stored.items():
             self.warehouses[onec_id] = pk
+
+    def _stored_reference(self, table: Table, keys: list[str]) -> dict[str, tuple[int, tuple[Any, ...]]]:
+        """Ид -> (pk, row in ``table.columns`` order) of stored reference rows, in one statement."""
+        return {
+            row[1]: (row[0], tuple(row[1:]))
+            for row in self.writer.select_in(table.name, ("id", *table.columns), table.key[0], keys)
+        }
 
     @staticmethod
     def _changed_reference(
@@ -687,7 +737,7 @@ class CatalogImporter:
         existing = {
             onec_id: _ExistingProduct(pk, content_hash, is_active, owned.intersection(_json_list(edited)))
             for onec_id, pk, content_hash, is_active, edited in self.writer.select_in(
-                "catalog_product",
+                PRODUCT_TABLE,
                 ("onec_id", "id", "content_hash", "is_active", "site_edited_fields"),
                 "onec_id",
                 [p.id for p in products],
@@ -729,7 +779,7 @@ class CatalogImporter:
 
         pks = {onec_id: before.pk for onec_id, before in existing.items()}
         new_ids = [p.id for p in changed if p.id not in pks]
-        pks.update(dict(self.writer.select_in("catalog_product", ("onec_id", "id"), "onec_id", new_ids)))
+        pks.update(dict(self.writer.select_in(PRODUCT_TABLE, ("onec_id", "id"), "onec_id", new_ids)))
         self.seen_products.add_many(pks.values())
         self.file_seen_products.add_many(pks.values())
         if changed:
@@ -764,7 +814,7 @@ class CatalogImporter:
                         if option is not None:
                             reference, text = option
                     rows.append((product_pk, prop_pk, text[:1024], reference))
-        self.writer.delete_in("catalog_productpropertyvalue", "product_id", [pks[p.id] for p in products])
+        self.writer.delete_in(PRODUCTPROPERTYVALUE_TABLE, "product_id", [pks[p.id] for p in products])
         self.writer.insert(PRODUCT_VALUES, rows)
 
     def _write_product_images(self, products: list[cml.Product], pks: dict[str, int], *, changed: set[str]) -> None:
@@ -789,7 +839,7 @@ class CatalogImporter:
         wanted = {pks[p.id]: [path for path in map(_clean_image_path, p.images) if path] for p in candidates}
         existing: dict[int, dict[str, tuple[int, str]]] = {}
         for pk, product_pk, source_path, image in self.writer.select_in(
-            "catalog_productimage", ("id", "product_id", "source_path", "image"), "product_id", list(wanted)
+            PRODUCTIMAGE_TABLE, ("id", "product_id", "source_path", "image"), "product_id", list(wanted)
         ):
             if source_path:  # pictures added in the admin are the shop's, not 1C's
                 existing.setdefault(product_pk, {})[source_path] = (pk, image)
@@ -824,7 +874,7 @@ class CatalogImporter:
                 else:
                     rows.append((product_pk, stored, path, position, ""))
                     counters.created += 1
-        self.writer.delete_in("catalog_productimage", "id", to_delete)
+        self.writer.delete_in(PRODUCTIMAGE_TABLE, "id", to_delete)
         self.writer.update_rows(PRODUCT_IMAGE_FILES, replaced)
         self.writer.insert(PRODUCT_IMAGES, rows)
         if released:
@@ -879,14 +929,12 @@ class CatalogImporter:
         counters = self.report.entity("offers")
         update_only = self._section is not None and self._section.section == cml.Section.OFFER_CHANGES
         products = dict(
-            self.writer.select_in("catalog_product", ("onec_id", "id"), "onec_id", list({o.product_id for o in offers}))
+            self.writer.select_in(PRODUCT_TABLE, ("onec_id", "id"), "onec_id", list({o.product_id for o in offers}))
         )
         offers = list({offer.id: offer for offer in offers}.values())  # the last of a repeated Ид wins
         existing = {
             row[0]: _variant(row)
-            for row in self.writer.select_in(
-                "catalog_productvariant", _VARIANT_LOOKUP, "onec_id", [o.id for o in offers]
-            )
+            for row in self.writer.select_in(PRODUCTVARIANT_TABLE, _VARIANT_LOOKUP, "onec_id", [o.id for o in offers])
         }
         variant_rows: list[tuple[Any, ...]] = []
         new_variant_rows: list[tuple[Any, ...]] = []
@@ -932,7 +980,7 @@ class CatalogImporter:
         self.writer.upsert(VARIANTS, variant_rows)
         self.writer.insert(VARIANTS, new_variant_rows)
         missing = [o.id for o in accepted if o.id not in existing]
-        for row in self.writer.select_in("catalog_productvariant", _VARIANT_LOOKUP, "onec_id", missing):
+        for row in self.writer.select_in(PRODUCTVARIANT_TABLE, _VARIANT_LOOKUP, "onec_id", missing):
             existing[row[0]] = _variant(row, new=True)
         seen = [existing[o.id].pk for o in accepted if o.id in existing]
         self.seen_variants.add_many(seen)
@@ -956,7 +1004,7 @@ class CatalogImporter:
             if o.variant_id is not None and o.id in existing and existing[o.id].product_pk in written
         }
         self.writer.update_in(
-            "catalog_productvariant",
+            PRODUCTVARIANT_TABLE,
             {"is_active": False},
             "product_id",
             sorted(with_variants),
@@ -1001,7 +1049,7 @@ class CatalogImporter:
         if self._section is not None and not self._section.changes_only:
             # In a full package an offer lists all its prices: drop prices of types it no longer has.
             for kept, pks in replace.items():
-                self._delete_except("catalog_price", "price_type_id", pks, kept)
+                self._delete_except(PRICE_TABLE, "price_type_id", pks, kept)
 
     def _write_stock(self, offers: list[cml.Offer], variants: dict[str, _ExistingVariant]) -> None:
         counters = self.report.entity("stock")
@@ -1038,7 +1086,7 @@ class CatalogImporter:
         self.writer.insert(STOCKS, fresh)
         if self._section is not None and not self._section.changes_only:
             for kept, pks in replace.items():
-                self._delete_except("catalog_stock", "warehouse_id", pks, kept)
+                self._delete_except(STOCK_TABLE, "warehouse_id", pks, kept)
 
     def _delete_except(self, table: str, column: str, variant_pks: Sequence[int], kept: frozenset[int]) -> None:
         if not kept:
@@ -1069,11 +1117,11 @@ class CatalogImporter:
         columns = ", ".join(qn(c) for c in (*VARIANT_COLUMNS, "created_at", "updated_at"))
         with transaction.atomic(), self.writer.connection.cursor() as cursor:
             cursor.execute(
-                f"INSERT INTO catalog_productvariant ({columns}) "
+                f"INSERT INTO {qn(PRODUCTVARIANT_TABLE)} ({columns}) "
                 f"SELECT p.onec_id, p.id, p.name, p.article, '', {empty_list}, TRUE, TRUE, 0, '', '', '', %s, %s "
-                "FROM catalog_product p WHERE p.onec_id IS NOT NULL AND p.is_active = TRUE "
-                "AND NOT EXISTS (SELECT 1 FROM catalog_productvariant v WHERE v.product_id = p.id) "
-                "AND NOT EXISTS (SELECT 1 FROM catalog_productvariant d WHERE d.onec_id = p.onec_id)",
+                f"FROM {qn(PRODUCT_TABLE)} p WHERE p.onec_id IS NOT NULL AND p.is_active = TRUE "
+                f"AND NOT EXISTS (SELECT 1 FROM {qn(PRODUCTVARIANT_TABLE)} v WHERE v.product_id = p.id) "
+                f"AND NOT EXISTS (SELECT 1 FROM {qn(PRODUCTVARIANT_TABLE)} d WHERE d.onec_id = p.onec_id)",
                 [now, now],
             )
             return int(cursor.rowcount)
@@ -1081,20 +1129,16 @@ class CatalogImporter:
     # --- deactivation ----------------------------------------------------------------------
     def deactivate_missing_products(self, seen: set[int]) -> int:
         """Deactivate 1C products not in ``seen`` (a full catalog did not contain them)."""
-        from catalog.models import Product
-
         active = Product.objects.filter(is_active=True).exclude(onec_id=None).values_list("pk", flat=True)
         missing = [pk for pk in active.iterator(chunk_size=10_000) if pk not in seen]
         for start in range(0, len(missing), 10_000):
             with transaction.atomic():
-                self.writer.update_in("catalog_product", {"is_active": False}, "id", missing[start : start + 10_000])
+                self.writer.update_in(PRODUCT_TABLE, {"is_active": False}, "id", missing[start : start + 10_000])
         self.report.entity("products").deactivated += len(missing)
         return len(missing)
 
     def deactivate_missing_variants(self, seen: set[int]) -> int:
         """Deactivate 1C offers not in ``seen`` (a full offers package did not contain them)."""
-        from catalog.models import ProductVariant
-
         active = (
             ProductVariant.objects.filter(is_active=True, is_default=False)
             .exclude(onec_id=None)
@@ -1103,9 +1147,7 @@ class CatalogImporter:
         missing = [pk for pk in active.iterator(chunk_size=10_000) if pk not in seen]
         for start in range(0, len(missing), 10_000):
             with transaction.atomic():
-                self.writer.update_in(
-                    "catalog_productvariant", {"is_active": False}, "id", missing[start : start + 10_000]
-                )
+                self.writer.update_in(PRODUCTVARIANT_TABLE, {"is_active": False}, "id", missing[start : start + 10_000])
         self.report.entity("offers").deactivated += len(missing)
         return len(missing)
 
@@ -1113,17 +1155,17 @@ class CatalogImporter:
 # Tables whose state decides whether a file identical to an earlier one may be skipped: any
 # write (import, admin, deactivation) moves their latest updated_at or their row count.
 STATE_TABLES = (
-    ("catalog_category", True),
-    ("catalog_property", True),
-    ("catalog_propertyvalue", False),
-    ("catalog_pricetype", True),
-    ("catalog_warehouse", True),
-    ("catalog_product", True),
-    ("catalog_productpropertyvalue", False),
-    ("catalog_productimage", True),
-    ("catalog_productvariant", True),
-    ("catalog_price", True),
-    ("catalog_stock", True),
+    (CATEGORY_TABLE, True),
+    (PROPERTY_TABLE, True),
+    (PROPERTYVALUE_TABLE, False),
+    (PRICETYPE_TABLE, True),
+    (WAREHOUSE_TABLE, True),
+    (PRODUCT_TABLE, True),
+    (PRODUCTPROPERTYVALUE_TABLE, False),
+    (PRODUCTIMAGE_TABLE, True),
+    (PRODUCTVARIANT_TABLE, True),
+    (PRICE_TABLE, True),
+    (STOCK_TABLE, True),
 )
 
 
@@ -1157,8 +1199,6 @@ def pictures_sent(base_dir: Path) -> bool:
 
 def _remove_unused_images(media_root: Path, names: set[str]) -> None:
     """Delete picture files that no ProductImage row names any more (after the batch committed)."""
-    from catalog.models import ProductImage
-
     used = set(ProductImage.objects.filter(image__in=names).values_list("image", flat=True))
     for name in names - used:
         target = media_root / name
