@@ -413,6 +413,8 @@ class CatalogImporter:
         # Ид of products/offers whose element could not be read, resolved to seen pks in batches.
         self._unreadable: dict[str, list[str]] = {"products": [], "offers": []}
         self._image_dirs: dict[str, bool] = {}
+        # Resolved prices/stock of the offers of the batch being written (_price_parts, _stock_parts).
+        self._parts_cache: dict[tuple[str, str], tuple[Any, ...]] = {}
         self.site_owned = exchange_settings().site_owned_fields
         self.limits = catalog_limits()
 
@@ -927,6 +929,7 @@ class CatalogImporter:
     # --- offers ----------------------------------------------------------------------------
     def _write_offers(self, offers: list[cml.Offer]) -> None:
         counters = self.report.entity("offers")
+        self._parts_cache = {}
         update_only = self._section is not None and self._section.section == cml.Section.OFFER_CHANGES
         products = dict(
             self.writer.select_in(PRODUCT_TABLE, ("onec_id", "id"), "onec_id", list({o.product_id for o in offers}))
@@ -961,6 +964,12 @@ class CatalogImporter:
                 counters.unchanged += 1
                 continue
             counters.add("updated" if before else "created")
+            # A new variant is inserted with its price and stock hashes and total already set,
+            # instead of inserting it empty and updating every new row right after.
+            prices_hash = self._price_parts(offer)[1] if before is None and offer.has_prices else ""
+            stock_total, stock_hash = Decimal(0), ""
+            if before is None and offer.has_stock:
+                _, stock_total, stock_hash = self._stock_parts(offer)
             (variant_rows if before else new_variant_rows).append(
                 (
                     offer.id,
@@ -971,10 +980,10 @@ class CatalogImporter:
                     [{"name": n, "value": v} for n, v in offer.characteristics],
                     offer.variant_id is None,
                     not offer.deleted,
-                    Decimal(0),
+                    stock_total,
                     digest,
-                    "",
-                    "",
+                    prices_hash,
+                    stock_hash,
                 )
             )
         self.writer.upsert(VARIANTS, variant_rows)
@@ -1012,6 +1021,46 @@ class CatalogImporter:
         )
         self._advance("offers", "Предложения", len(offers))
 
+    def _price_parts(self, offer: cml.Offer) -> tuple[list[tuple[int, Decimal, str]], str]:
+        """The offer's prices resolved to (price type pk, value, currency), sorted, and their hash;
+        computed once per offer (unknown price types are reported once)."""
+        cached = self._parts_cache.get(("prices", offer.id))
+        if cached is not None:
+            return cached
+        counters = self.report.entity("prices")
+        resolved = []
+        for price in offer.prices:
+            known = self.price_types.get(price.price_type_id)
+            if known is None:
+                counters.skipped += 1
+                self.report.warning("prices", offer.id, f"неизвестный тип цен {price.price_type_id}", file=self._file)
+                continue
+            resolved.append((known[0], price.value, (price.currency or known[1])[:8]))
+        resolved.sort()
+        parts = (resolved, _marshal_digest([(pt, str(value), currency) for pt, value, currency in resolved]))
+        self._parts_cache[("prices", offer.id)] = parts
+        return parts
+
+    def _stock_parts(self, offer: cml.Offer) -> tuple[dict[int, Decimal], Decimal, str]:
+        """The offer's stock per warehouse pk, its total and their hash; computed once per offer."""
+        cached = self._parts_cache.get(("stock", offer.id))
+        if cached is not None:
+            return cached
+        counters = self.report.entity("stock")
+        per_warehouse: dict[int, Decimal] = {}
+        for stock in offer.stocks:
+            warehouse = self.warehouses.get(stock.warehouse_id)
+            if warehouse is None:
+                counters.skipped += 1
+                self.report.warning("stock", offer.id, f"неизвестный склад {stock.warehouse_id}", file=self._file)
+                continue
+            per_warehouse[warehouse] = per_warehouse.get(warehouse, Decimal(0)) + stock.quantity
+        total = offer.quantity if offer.quantity is not None else sum(per_warehouse.values(), Decimal(0))
+        digest = _marshal_digest(([(w, str(q)) for w, q in sorted(per_warehouse.items())], str(total)))
+        parts = (per_warehouse, total, digest)
+        self._parts_cache[("stock", offer.id)] = parts
+        return parts
+
     def _write_prices(self, offers: list[cml.Offer], variants: dict[str, _ExistingVariant]) -> None:
         counters = self.report.entity("prices")
         rows: list[tuple[Any, ...]] = []
@@ -1021,29 +1070,19 @@ class CatalogImporter:
             variant = variants.get(offer.id)
             if variant is None:
                 continue
-            resolved = []
-            for price in offer.prices:
-                known = self.price_types.get(price.price_type_id)
-                if known is None:
-                    counters.skipped += 1
-                    self.report.warning(
-                        "prices", offer.id, f"неизвестный тип цен {price.price_type_id}", file=self._file
-                    )
-                    continue
-                resolved.append((known[0], price.value, (price.currency or known[1])[:8]))
-            resolved.sort()
-            digest = _marshal_digest([(pt, str(value), currency) for pt, value, currency in resolved])
+            resolved, digest = self._price_parts(offer)
+            if variant.new:  # inserted by this batch with its hash already
+                counters.add("created", len(resolved))
+                fresh.extend((variant.pk, pt, value, currency) for pt, value, currency in resolved)
+                continue
             if digest == variant.prices_hash:
                 counters.unchanged += len(resolved)
                 continue
             counters.add("updated" if variant.prices_hash else "created", len(resolved))
-            (fresh if variant.new else rows).extend(
-                (variant.pk, pt, value, currency) for pt, value, currency in resolved
-            )
+            rows.extend((variant.pk, pt, value, currency) for pt, value, currency in resolved)
             variant.prices_hash = digest
             variant.parts_changed = True
-            if not variant.new:
-                replace.setdefault(frozenset(pt for pt, _, _ in resolved), []).append(variant.pk)
+            replace.setdefault(frozenset(pt for pt, _, _ in resolved), []).append(variant.pk)
         self.writer.upsert(PRICES, rows)
         self.writer.insert(PRICES, fresh)
         if self._section is not None and not self._section.changes_only:
@@ -1060,28 +1099,20 @@ class CatalogImporter:
             variant = variants.get(offer.id)
             if variant is None:
                 continue
-            per_warehouse: dict[int, Decimal] = {}
-            for stock in offer.stocks:
-                warehouse = self.warehouses.get(stock.warehouse_id)
-                if warehouse is None:
-                    counters.skipped += 1
-                    self.report.warning("stock", offer.id, f"неизвестный склад {stock.warehouse_id}", file=self._file)
-                    continue
-                per_warehouse[warehouse] = per_warehouse.get(warehouse, Decimal(0)) + stock.quantity
-            total = offer.quantity if offer.quantity is not None else sum(per_warehouse.values(), Decimal(0))
-            digest = _marshal_digest(([(w, str(q)) for w, q in sorted(per_warehouse.items())], str(total)))
+            per_warehouse, total, digest = self._stock_parts(offer)
+            if variant.new:  # inserted by this batch with its total and hash already
+                counters.add("created")
+                fresh.extend((variant.pk, warehouse, quantity) for warehouse, quantity in per_warehouse.items())
+                continue
             if digest == variant.stock_hash:
                 counters.unchanged += 1
                 continue
             counters.add("updated" if variant.stock_hash else "created")
-            (fresh if variant.new else rows).extend(
-                (variant.pk, warehouse, quantity) for warehouse, quantity in per_warehouse.items()
-            )
+            rows.extend((variant.pk, warehouse, quantity) for warehouse, quantity in per_warehouse.items())
             variant.stock_total = total
             variant.stock_hash = digest
             variant.parts_changed = True
-            if not variant.new:
-                replace.setdefault(frozenset(per_warehouse), []).append(variant.pk)
+            replace.setdefault(frozenset(per_warehouse), []).append(variant.pk)
         self.writer.upsert(STOCKS, rows)
         self.writer.insert(STOCKS, fresh)
         if self._section is not None and not self._section.changes_only:

@@ -389,7 +389,7 @@ def _import_file(importer: CatalogImporter, import_session: ImportSession, file:
     scan = scan_file(path, file.kind)
     file.digest = scan.digest
     # Pictures sent with the file may have changed while the XML did not: import it then.
-    earlier = None if pictures_sent(path.parent) else _unchanged_since(file, import_session)
+    earlier = None if pictures_sent(Path(import_session.base_dir)) else _unchanged_since(file, import_session)
     if earlier is not None:
         importer.adopt_file(
             seen_products=bytes(earlier.seen_products),
