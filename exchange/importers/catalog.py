@@ -451,16 +451,18 @@ class CatalogImporter:
         try:
             for record in read_ahead(records):
                 kind = type(record)
-                if kind is not self._buffer_kind and self._buffer:
-                    self._flush()
-                if kind is cml.SectionHeader:
-                    self._start_section(record)  # type: ignore[arg-type]
-                    continue
+                # Element errors and units do not end a batch (many bad elements must not turn
+                # batches of 1000 into batches of a few).
                 if kind is cml.InvalidElement:
                     self._invalid(record)  # type: ignore[arg-type]
                     continue
                 if isinstance(record, cml.Unit):
                     self.units[record.code] = record
+                    continue
+                if kind is not self._buffer_kind and self._buffer:
+                    self._flush()
+                if kind is cml.SectionHeader:
+                    self._start_section(record)  # type: ignore[arg-type]
                     continue
                 problem = self._problem(record)
                 if problem is not None:
