@@ -933,24 +933,25 @@ class CatalogImporter:
         counters = self.report.entity("offers")
         self._parts_cache = {}
         update_only = self._section is not None and self._section.section == cml.Section.OFFER_CHANGES
-        products = dict(
-            self.writer.select_in(PRODUCT_TABLE, ("onec_id", "id"), "onec_id", list({o.product_id for o in offers}))
-        )
         offers = list({offer.id: offer for offer in offers}.values())  # the last of a repeated Ид wins
         existing = {
             row[0]: _variant(row)
             for row in self.writer.select_in(PRODUCTVARIANT_TABLE, _VARIANT_LOOKUP, "onec_id", [o.id for o in offers])
         }
+        # A stored variant knows its product (the product part of its Ид never changes); only
+        # offers new to the site are looked up, so a re-export reads one table per batch, not two.
+        unknown = list({o.product_id for o in offers if o.id not in existing})
+        products = dict(self.writer.select_in(PRODUCT_TABLE, ("onec_id", "id"), "onec_id", unknown))
         variant_rows: list[tuple[Any, ...]] = []
         new_variant_rows: list[tuple[Any, ...]] = []
         accepted: list[cml.Offer] = []
         for offer in offers:
-            product_pk = products.get(offer.product_id)
+            before = existing.get(offer.id)
+            product_pk = before.product_pk if before is not None else products.get(offer.product_id)
             if product_pk is None:
                 counters.skipped += 1
                 self.report.warning("offers", offer.id, "предложение для неизвестного товара", file=self._file)
                 continue
-            before = existing.get(offer.id)
             carries_attributes = offer.name is not None or offer.has_characteristics
             if before is None and (update_only or not carries_attributes) and offer.variant_id is not None:
                 # A price or stock line for a characteristic the site was never told about.
