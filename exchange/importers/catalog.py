@@ -863,6 +863,12 @@ class CatalogImporter:
                         counters.removed += 1
             for position, path in enumerate(dict.fromkeys(paths)):
                 before = have.get(path)
+                if len(path) > self.limits.image_path.max_length:
+                    counters.skipped += 1
+                    self.report.warning(
+                        "images", path[:200], self.limits.image_path.problem(path) or "", file=self._file
+                    )
+                    continue
                 stored = self._store_image(path)
                 if stored is None:  # 1C named the file but did not send it (this time)
                     if before is None:
@@ -916,6 +922,8 @@ class CatalogImporter:
         with source.open("rb") as stream:
             content = hashlib.file_digest(stream, "blake2b").hexdigest()[:16]
         name = f"products/{relative.with_name(f'{relative.stem}-{content}{relative.suffix}').as_posix()}"
+        if len(name) > self.limits.image_name.max_length:  # a long 1C path: keep the hash, drop the folders
+            name = f"products/{content}{relative.suffix[:16]}"
         target = self.media_root / name
         if target.is_file():  # the same bytes are stored already (this or another product)
             return name

@@ -115,6 +115,8 @@ class CatalogLimits:
     price: DecimalLimit
     stock: DecimalLimit
     stock_total: DecimalLimit
+    image_path: TextLimit
+    image_name: TextLimit
 
 
 @cache
@@ -124,6 +126,7 @@ def catalog_limits() -> CatalogLimits:
         Price,
         PriceType,
         Product,
+        ProductImage,
         ProductVariant,
         Property,
         PropertyValue,
@@ -149,4 +152,6 @@ def catalog_limits() -> CatalogLimits:
         price=decimal_limit(Price, "value", "ЦенаЗаЕдиницу"),
         stock=decimal_limit(Stock, "quantity", "КоличествоНаСкладе"),
         stock_total=decimal_limit(ProductVariant, "stock_total", "Количество"),
+        image_path=text_limit(ProductImage, "source_path", "Картинка"),
+        image_name=text_limit(ProductImage, "image", "файл картинки"),
     )

@@ -90,3 +90,34 @@ def test_pictures_added_in_the_admin_stay(run_import, tmp_path: Path, media: Pat
     run_import(folder)
 
     assert list(ProductImage.objects.values_list("image", flat=True)) == ["products/by-hand.jpg"]
+
+
+def test_a_picture_path_longer_than_its_column_is_skipped_and_reported(run_import, tmp_path: Path, media: Path) -> None:
+    folder = tmp_path / "x"
+    long_path = "import_files/" + "/".join(["папка" * 10] * 11) + "/a.jpg"  # 579 characters
+    write(folder, long_path, "jpeg")
+    write(folder, A, "jpeg")
+    write(folder, "import.xml", import_xml([Prod("p", images=[long_path, A])]))
+
+    result = run_import(folder)
+
+    assert len(long_path) > 512
+    assert result.status == result.Status.COMPLETED
+    assert set(pictures("p")) == {A}
+    assert result.counters["images"]["skipped"] == 1
+
+
+def test_a_picture_whose_stored_name_would_be_too_long_is_stored_under_its_hash(
+    run_import, tmp_path: Path, media: Path
+) -> None:
+    folder = tmp_path / "x"
+    path = "import_files/" + "/".join(["папка" * 10] * 9) + "/" + "я" * 30 + ".jpg"  # fits, its name would not
+    write(folder, path, "jpeg")
+    write(folder, "import.xml", import_xml([Prod("p", images=[path])]))
+
+    run_import(folder)
+
+    assert 500 < len(path) <= 512
+    (name,) = pictures("p").values()
+    assert name.startswith("products/") and len(name) < 64
+    assert (media / name).read_bytes() == b"jpeg"
