@@ -29,6 +29,8 @@ from __future__ import annotations
 import argparse
 import base64
 import random
+import re
+import shutil
 import time
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
@@ -945,6 +947,67 @@ def generate_catalog(
         offers=offer_count,
         images=tuple(image_paths),
     )
+
+
+# --------------------------------------------------------------------------- re-exports
+
+_STAMP = re.compile('ДатаФормирования="[^"]*"'.encode())
+
+
+def write_reexport(
+    source: str | Path,
+    target: str | Path,
+    *,
+    generated_at: str,
+    price_share: float = 0.01,
+    name_share: float = 0.001,
+) -> dict[str, int]:
+    """Write 1C's next export of the catalog in ``source`` into ``target``, the way 1C does:
+    every file gets a new ``ДатаФормирования``; of the ЦенаЗаЕдиницу values every
+    ``1/price_share``-th is raised by 7% and of the product names every ``1/name_share``-th
+    gets a suffix (shares of 0 change nothing but the stamp). Everything else stays byte for
+    byte, so the difference to the first export is exactly what a daily re-export brings.
+
+    Works line by line on the generator's own output (one element per line, UTF-8), in constant
+    memory; returns how many prices and names were changed.
+    """
+    src, out = Path(source), Path(target)
+    out.mkdir(parents=True, exist_ok=True)
+    price_every = round(1 / price_share) if price_share else 0
+    name_every = round(1 / name_share) if name_share else 0
+    stamp = f'ДатаФормирования="{generated_at}"'.encode()
+    counts = {"prices": 0, "prices_changed": 0, "names": 0, "names_changed": 0}
+    price_open, price_close = "<ЦенаЗаЕдиницу>".encode(), "</ЦенаЗаЕдиницу>".encode()
+    product_open, name_open = "<Товар>".encode(), "<Наименование>".encode()
+    stamp_name = "ДатаФормирования".encode()
+    for path in sorted(src.glob("*.xml")):
+        product_indent: bytes | None = None  # indentation of the open Товар whose name is due
+        with path.open("rb") as reader, (out / path.name).open("wb") as writer:
+            for number, line in enumerate(reader):
+                if number < 3 and stamp_name in line:
+                    line = _STAMP.sub(stamp, line, count=1)
+                stripped = line.lstrip()
+                indent = line[: len(line) - len(stripped)]
+                if stripped.startswith(price_open):
+                    counts["prices"] += 1
+                    if price_every and counts["prices"] % price_every == 0:
+                        value = Decimal(stripped[len(price_open) : stripped.index(price_close)].decode())
+                        changed = _money((value * Decimal("1.07")).quantize(Decimal("0.01")))
+                        line = indent + price_open + changed.encode() + price_close + b"\n"
+                        counts["prices_changed"] += 1
+                elif stripped.startswith(product_open):
+                    product_indent = indent + b"\t"
+                elif product_indent is not None and stripped.startswith(name_open) and indent == product_indent:
+                    product_indent = None
+                    counts["names"] += 1
+                    if name_every and counts["names"] % name_every == 0:
+                        line = line.replace(name_open, name_open + "(новинка) ".encode(), 1)
+                        counts["names_changed"] += 1
+                writer.write(line)
+    images = src / "import_files"
+    if images.is_dir() and not (out / "import_files").exists():
+        shutil.copytree(images, out / "import_files")
+    return counts
 
 
 def main(argv: Sequence[str] | None = None) -> None:

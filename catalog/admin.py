@@ -42,6 +42,7 @@ from catalog.selectors import product_annotate_price_and_stock
 from catalog.services import (
     price_type_default,
     product_ensure_default_variant,
+    product_note_site_edits,
     variant_refresh_after_edit,
     variant_set_prices,
     variant_set_stock_total,
@@ -288,6 +289,9 @@ class ProductAdmin(FoldedSearchMixin, HandEditMixin, admin.ModelAdmin):
     def save_related(self, request: HttpRequest, form: ModelForm, formsets: Any, change: bool) -> None:
         super().save_related(request, form, formsets, change)
         product = form.instance
+        if change:
+            pictures = any(fs.has_changed() for fs in formsets if fs.model is ProductImage)
+            product_note_site_edits(product=product, fields=[*form.changed_data, *(["images"] if pictures else [])])
         variant = product_ensure_default_variant(product=product)
         edited = [name for name in form.changed_data if name.startswith(OFFER_PREFIX)]
         if not edited:

@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import TypedDict
 
 from django.db import models
+from django.db.models import Value
 
 from customers.roles import CustomerRole
 
@@ -151,6 +152,15 @@ class Product(TimestampedModel):
     is_active = models.BooleanField("активен", default=True, db_index=True)
     requisites = models.JSONField("реквизиты 1С", default=dict, blank=True)
     content_hash = models.CharField(max_length=32, blank=True, editable=False)
+    # Fields a manager changed on the site (PRODUCT_SITE_FIELDS names), set by
+    # product_note_site_edits; the exchange may be configured to leave them alone from then on.
+    site_edited_fields = models.JSONField(
+        "изменено на сайте",
+        default=list,
+        db_default=Value([], output_field=models.JSONField()),
+        blank=True,
+        editable=False,
+    )
 
     class Meta:
         verbose_name = "товар"
@@ -159,6 +169,11 @@ class Product(TimestampedModel):
 
     def __str__(self) -> str:
         return self.name
+
+
+# Product fields a manager can edit on the site, by the name an operator configures; "images" is
+# the product's picture list.
+PRODUCT_SITE_FIELDS = ("name", "article", "description", "category", "unit", "images")
 
 
 class ProductPropertyValue(models.Model):

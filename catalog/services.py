@@ -11,14 +11,14 @@ so the next exchange writes 1C's values again even if 1C's file did not change.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Sum
 
-from catalog.models import Price, PriceType, Product, ProductVariant
+from catalog.models import PRODUCT_SITE_FIELDS, Price, PriceType, Product, ProductVariant
 from customers.roles import CustomerRole
 
 DEFAULT_PRICE_TYPE_NAME = "Розничная"
@@ -91,3 +91,25 @@ def variant_refresh_after_edit(*, variant: ProductVariant) -> None:
         update["stock_total"] = total
         variant.stock_total = total
     ProductVariant.objects.filter(pk=variant.pk).update(**update)
+
+
+# Form fields of the product page and the site field each belongs to.
+_SITE_FIELD_OF = {"unit_name": "unit", "unit_code": "unit", **{name: name for name in PRODUCT_SITE_FIELDS}}
+
+
+def product_note_site_edits(*, product: Product, fields: Iterable[str]) -> list[str]:
+    """Remember which of the product's fields a manager changed on the site (form field names;
+    ``unit_name``/``unit_code`` count as ``unit``, an edited picture list as ``images``).
+
+    Returns the product's edited fields. Whether the exchange leaves them alone is the
+    exchange's setting; the catalog only keeps the fact.
+    """
+    edited = {_SITE_FIELD_OF[name] for name in fields if name in _SITE_FIELD_OF}
+    if not edited - set(product.site_edited_fields):
+        return list(product.site_edited_fields)
+    with transaction.atomic():
+        current = Product.objects.select_for_update().values_list("site_edited_fields", flat=True).get(pk=product.pk)
+        merged = sorted(set(current or []) | edited)
+        Product.objects.filter(pk=product.pk).update(site_edited_fields=merged)
+    product.site_edited_fields = merged
+    return merged

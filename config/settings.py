@@ -365,7 +365,13 @@ EXCHANGE_IMPORT_LOST_SECONDS = env_int(
 EXCHANGE_IMPORT_SKIP_UNCHANGED_FILES = env_bool(
     "EXCHANGE_IMPORT_SKIP_UNCHANGED_FILES",
     True,
-    "Skip a file byte-identical to one already imported while the catalog is untouched since.",
+    "Skip a file identical to one already imported (its ДатаФормирования stamp aside) while the catalog is untouched since.",
+)
+EXCHANGE_SITE_OWNED_FIELDS = env_list(
+    "EXCHANGE_SITE_OWNED_FIELDS",
+    "",
+    "Product fields the site owns once a manager edited them on the site: 1C no longer overwrites them"
+    " (comma-separated: name, article, description, category, unit, images).",
 )
 EXCHANGE_DEACTIVATE_MISSING = env_bool(
     "EXCHANGE_DEACTIVATE_MISSING",

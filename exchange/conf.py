@@ -52,6 +52,8 @@ class ExchangeSettings:
     import_lost_seconds: int
     import_skip_unchanged_files: bool
     deactivate_missing: bool
+    # Product fields (catalog.models.PRODUCT_SITE_FIELDS) 1C stops writing once edited on the site.
+    site_owned_fields: frozenset[str]
     auth_max_failures: int
     auth_window_seconds: int
     log_retention_days: int
@@ -102,6 +104,16 @@ def _check_cookie_name(name: str) -> None:
         raise ImproperlyConfigured(f"EXCHANGE_COOKIE_NAME must be a plain token, got {name!r}")
 
 
+def _check_site_owned_fields(fields: frozenset[str]) -> None:
+    from catalog.models import PRODUCT_SITE_FIELDS
+
+    unknown = sorted(fields - set(PRODUCT_SITE_FIELDS))
+    if unknown:
+        raise ImproperlyConfigured(
+            f"EXCHANGE_SITE_OWNED_FIELDS: unknown field(s) {', '.join(unknown)}; choose from {', '.join(PRODUCT_SITE_FIELDS)}"
+        )
+
+
 def exchange_settings() -> ExchangeSettings:
     import_mode = settings.EXCHANGE_IMPORT_MODE
     if import_mode not in IMPORT_MODES:
@@ -117,6 +129,8 @@ def exchange_settings() -> ExchangeSettings:
     _check_private(data_dir, tuple(str(root) for root in (settings.MEDIA_ROOT, settings.STATIC_ROOT) if root))
     cookie_name = settings.EXCHANGE_COOKIE_NAME
     _check_cookie_name(cookie_name)
+    site_owned_fields = frozenset(settings.EXCHANGE_SITE_OWNED_FIELDS)
+    _check_site_owned_fields(site_owned_fields)
     return ExchangeSettings(
         data_dir=data_dir,
         zip=bool(settings.EXCHANGE_ZIP),
@@ -133,6 +147,7 @@ def exchange_settings() -> ExchangeSettings:
         import_lost_seconds=int(settings.EXCHANGE_IMPORT_LOST_SECONDS),
         import_skip_unchanged_files=bool(settings.EXCHANGE_IMPORT_SKIP_UNCHANGED_FILES),
         deactivate_missing=bool(settings.EXCHANGE_DEACTIVATE_MISSING),
+        site_owned_fields=site_owned_fields,
         auth_max_failures=int(settings.EXCHANGE_AUTH_MAX_FAILURES),
         auth_window_seconds=int(settings.EXCHANGE_AUTH_WINDOW_SECONDS),
         log_retention_days=int(settings.EXCHANGE_LOG_RETENTION_DAYS),

@@ -2,8 +2,9 @@
 
 PostgreSQL: rows are COPYed into a per-connection staging table and merged with one
 ``INSERT … SELECT … ON CONFLICT DO UPDATE … WHERE changed`` — the fastest path measured in
-../shared/reference/performance.md (≈100k rows/s). SQLite (the embedded default): one
-``executemany`` of ``INSERT … ON CONFLICT DO UPDATE``. Either way a batch is a fixed, small
+../shared/reference/performance.md (≈100k rows/s); a handful of rows (``SMALL_BATCH``) skip the
+staging table. SQLite (the embedded default) and small batches: one ``executemany`` of
+``INSERT … ON CONFLICT DO UPDATE``. Either way a batch is a fixed, small
 number of statements, never one per row.
 
 Rows are tuples in the order of ``Table.columns``; ``created_at``/``updated_at`` are filled
@@ -21,6 +22,12 @@ from typing import Any
 
 from django.db import connections
 from django.utils import timezone
+
+# Up to this many rows a merge is one pipelined ``executemany`` of row statements instead of
+# TRUNCATE + COPY into the staging table + one merge: a re-export changes a few rows per batch
+# of 1000, and on the benchmark machine the three staging statements cost more than ~50 row
+# statements sent in one pipeline.
+SMALL_BATCH = 50
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +95,7 @@ class BulkWriter:
         batch = _dedupe(table, rows)
         if not batch:
             return 0
-        if self.vendor == "postgresql":
+        if self.vendor == "postgresql" and len(batch) > SMALL_BATCH:
             return self._upsert_postgresql(table, batch)
         return self._upsert_generic(table, batch)
 
@@ -172,7 +179,7 @@ class BulkWriter:
         positions = {c: i for i, c in enumerate(table.columns)}
         assigned = [*table.update, *(("updated_at",) if table.timestamps else ())]
         with self.connection.cursor() as cursor:
-            if self.vendor == "postgresql":
+            if self.vendor == "postgresql" and len(batch) > SMALL_BATCH:
                 stage = f"_upd_{table.name}_{'_'.join(table.update)}"[:60]
                 cols = [*table.columns, *(("updated_at",) if table.timestamps else ())]
                 col_sql = ", ".join(qn(c) for c in cols)

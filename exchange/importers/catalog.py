@@ -18,8 +18,13 @@ Strategy (documented for operators in docs/catalog-import.md):
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import hashlib
+import json
 import logging
+import marshal
+import operator
 import os
 import shutil
 from array import array
@@ -30,11 +35,26 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 
+from catalog.models import (
+    Category,
+    Price,
+    PriceType,
+    Product,
+    ProductImage,
+    ProductPropertyValue,
+    ProductVariant,
+    Property,
+    PropertyValue,
+    Stock,
+    Warehouse,
+)
 from commerceml import records as cml
+from exchange.conf import exchange_settings
 from exchange.importers.bulk import BulkWriter, Table
+from exchange.importers.limits import catalog_limits
 from exchange.importers.pipeline import read_ahead
 from exchange.importers.report import ImportReport
 
@@ -48,36 +68,115 @@ DEFAULT_UNIT_NAMES = {"796": "шт"}
 
 
 def _digest(value: object) -> str:
-    """A stable content hash of a record or part of one (the repr of frozen dataclasses)."""
+    """A stable content hash of a small record (groups, properties): the repr of the dataclass."""
     return hashlib.blake2b(repr(value).encode("utf-8"), digest_size=16).hexdigest()
 
 
-CATEGORIES = Table(
-    "catalog_category",
+# Products and offers are hashed on every import, changed or not (100k + 140k per re-export):
+# their fields are taken with one attrgetter and serialised with marshal (format 4, stable),
+# about three times faster than the dataclass repr. Every field of the record is included
+# (read from dataclasses.fields, so a field the reader adds is hashed too); nested records are
+# flattened to tuples, and any other nested object makes marshal raise instead of hashing wrong.
+_PRODUCT_FIELDS = tuple(f.name for f in dataclasses.fields(cml.Product))
+_product_values = operator.attrgetter(*_PRODUCT_FIELDS)
+_PRODUCT_UNIT = _PRODUCT_FIELDS.index("unit")
+_PRODUCT_PROPERTY_VALUES = _PRODUCT_FIELDS.index("property_values")
+_unit_values = operator.attrgetter(*(f.name for f in dataclasses.fields(cml.ProductUnit)))
+_property_value_values = operator.attrgetter(*(f.name for f in dataclasses.fields(cml.PropertyValue)))
+
+
+def _marshal_digest(value: Any) -> str:
+    return hashlib.blake2b(marshal.dumps(value, 4), digest_size=16).hexdigest()
+
+
+def _product_digest(product: cml.Product, catalog_id: str) -> str:
+    values = [*_product_values(product), catalog_id]
+    unit = values[_PRODUCT_UNIT]
+    if unit is not None:
+        values[_PRODUCT_UNIT] = _unit_values(unit)
+    values[_PRODUCT_PROPERTY_VALUES] = [_property_value_values(v) for v in values[_PRODUCT_PROPERTY_VALUES]]
+    return _marshal_digest(values)
+
+
+def _offer_digest(offer: cml.Offer) -> str:
+    """The offer's own attributes (prices and stock have their own hashes)."""
+    return _marshal_digest(
+        (
+            offer.name,
+            offer.article,
+            offer.barcode,
+            offer.characteristics,
+            [_property_value_values(v) for v in offer.property_values],
+            offer.deleted,
+        )
+    )
+
+
+def _table(
+    model: type[models.Model],
+    columns: tuple[str, ...],
+    *,
+    key: tuple[str, ...],
+    update: tuple[str, ...] = (),
+    timestamps: bool = True,
+    json_columns: frozenset[str] = frozenset(),
+) -> Table:
+    """A BulkWriter table of a catalog model: the table and column names come from the model's
+    ``_meta`` (fields by name or attname), so a catalog migration that renames or drops one
+    fails here, when the importer is loaded, not in the middle of an import."""
+
+    def column(name: str) -> str:
+        field = model._meta.get_field(name)
+        assert isinstance(field, models.Field) and field.column, f"{model.__name__}.{name} is not a column"
+        return field.column
+
+    return Table(
+        model._meta.db_table,
+        tuple(map(column, columns)),
+        key=tuple(map(column, key)),
+        update=tuple(map(column, update)),
+        timestamps=timestamps,
+        json_columns=frozenset(map(column, json_columns)),
+    )
+
+
+CATEGORY_TABLE = Category._meta.db_table
+PROPERTY_TABLE = Property._meta.db_table
+PROPERTYVALUE_TABLE = PropertyValue._meta.db_table
+PRICETYPE_TABLE = PriceType._meta.db_table
+WAREHOUSE_TABLE = Warehouse._meta.db_table
+PRODUCT_TABLE = Product._meta.db_table
+PRODUCTPROPERTYVALUE_TABLE = ProductPropertyValue._meta.db_table
+PRODUCTIMAGE_TABLE = ProductImage._meta.db_table
+PRODUCTVARIANT_TABLE = ProductVariant._meta.db_table
+PRICE_TABLE = Price._meta.db_table
+STOCK_TABLE = Stock._meta.db_table
+
+
+CATEGORIES = _table(
+    Category,
     ("onec_id", "name", "is_active", "sort_order", "content_hash"),
     key=("onec_id",),
     update=("name", "is_active", "sort_order", "content_hash"),
 )
-CATEGORY_PARENTS = Table("catalog_category", ("id", "parent_id"), key=("id",), update=("parent_id",))
-PROPERTIES = Table(
-    "catalog_property",
+CATEGORY_PARENTS = _table(Category, ("id", "parent_id"), key=("id",), update=("parent_id",))
+PROPERTIES = _table(
+    Property,
     ("onec_id", "name", "value_type", "for_products", "for_offers", "is_active", "content_hash"),
     key=("onec_id",),
     update=("name", "value_type", "for_products", "for_offers", "is_active", "content_hash"),
 )
-PROPERTY_OPTIONS = Table(
-    "catalog_propertyvalue",
+PROPERTY_OPTIONS = _table(
+    PropertyValue,
     ("property_id", "onec_id", "value"),
     key=("property_id", "onec_id"),
     update=("value",),
     timestamps=False,
 )
-PRICE_TYPES = Table("catalog_pricetype", ("onec_id", "name", "currency"), key=("onec_id",), update=("name", "currency"))
-WAREHOUSES = Table(
-    "catalog_warehouse", ("onec_id", "name", "is_active"), key=("onec_id",), update=("name", "is_active")
-)
-PRODUCTS = Table(
-    "catalog_product",
+PRICE_TYPES = _table(PriceType, ("onec_id", "name", "currency"), key=("onec_id",), update=("name", "currency"))
+WAREHOUSES = _table(Warehouse, ("onec_id", "name", "is_active"), key=("onec_id",), update=("name", "is_active"))
+PRODUCTS = _table(
+    Product,
     (
         "onec_id",
         "article",
@@ -106,12 +205,11 @@ PRODUCTS = Table(
     ),
     json_columns=frozenset({"requisites"}),
 )
-PRODUCT_VALUES = Table(
-    "catalog_productpropertyvalue", ("product_id", "property_id", "value", "reference_id"), key=(), timestamps=False
+PRODUCT_VALUES = _table(
+    ProductPropertyValue, ("product_id", "property_id", "value", "reference_id"), key=(), timestamps=False
 )
-PRODUCT_IMAGES = Table(
-    "catalog_productimage", ("product_id", "image", "source_path", "position", "description"), key=()
-)
+PRODUCT_IMAGES = _table(ProductImage, ("product_id", "image", "source_path", "position", "description"), key=())
+PRODUCT_IMAGE_FILES = _table(ProductImage, ("id", "image"), key=("id",), update=("image",))
 VARIANT_COLUMNS = (
     "onec_id",
     "product_id",
@@ -126,27 +224,27 @@ VARIANT_COLUMNS = (
     "prices_hash",
     "stock_hash",
 )
-VARIANTS = Table(
-    "catalog_productvariant",
+VARIANTS = _table(
+    ProductVariant,
     VARIANT_COLUMNS,
     key=("onec_id",),
     update=("product_id", "name", "article", "barcode", "characteristics", "is_active", "content_hash"),
     json_columns=frozenset({"characteristics"}),
 )
-VARIANT_PARTS = Table(
-    "catalog_productvariant",
+VARIANT_PARTS = _table(
+    ProductVariant,
     ("id", "prices_hash", "stock_total", "stock_hash"),
     key=("id",),
     update=("prices_hash", "stock_total", "stock_hash"),
 )
-PRICES = Table(
-    "catalog_price",
+PRICES = _table(
+    Price,
     ("variant_id", "price_type_id", "value", "currency"),
     key=("variant_id", "price_type_id"),
     update=("value", "currency"),
 )
-STOCKS = Table(
-    "catalog_stock",
+STOCKS = _table(
+    Stock,
     ("variant_id", "warehouse_id", "quantity"),
     key=("variant_id", "warehouse_id"),
     update=("quantity",),
@@ -158,6 +256,34 @@ class _ExistingProduct:
     pk: int
     content_hash: str
     is_active: bool
+    # Site-owned fields (EXCHANGE_SITE_OWNED_FIELDS) a manager edited: 1C leaves them alone.
+    kept: frozenset[str] = frozenset()
+
+
+# Product columns behind each site field name (catalog.models.PRODUCT_SITE_FIELDS); "images"
+# is the picture list, kept by not syncing pictures at all.
+SITE_FIELD_COLUMNS = {
+    "name": ("name",),
+    "article": ("article",),
+    "description": ("description",),
+    "category": ("category_id",),
+    "unit": ("unit_code", "unit_name"),
+    "images": (),
+}
+
+
+def _json_list(value: Any) -> list[Any]:
+    """A JSON list column as read by a raw cursor: text on PostgreSQL (Django's loader) and SQLite."""
+    if isinstance(value, str):
+        value = json.loads(value)
+    return value if isinstance(value, list) else []
+
+
+@functools.cache
+def _products_keeping(kept: frozenset[str]) -> Table:
+    """PRODUCTS whose merge leaves the columns of the site-owned fields ``kept`` as they are."""
+    columns = {column for name in kept for column in SITE_FIELD_COLUMNS[name]}
+    return dataclasses.replace(PRODUCTS, update=tuple(c for c in PRODUCTS.update if c not in columns))
 
 
 @dataclass(slots=True)
@@ -218,6 +344,24 @@ class SeenSet:
         return set(packed)
 
 
+# Where an element the reader could not read is reported, by the element's local name.
+_INVALID_ENTITIES = {
+    "Товар": "products",
+    "Предложение": "offers",
+    "Группа": "groups",
+    "Свойство": "properties",
+    "ТипЦены": "price_types",
+    "Склад": "warehouses",
+}
+_KIND_ENTITIES: dict[type, str] = {
+    cml.Group: "groups",
+    cml.Property: "properties",
+    cml.PriceType: "price_types",
+    cml.Warehouse: "warehouses",
+    cml.Product: "products",
+    cml.Offer: "offers",
+}
+
 ProgressCallback = Callable[[str, int, int | None], None]
 
 
@@ -268,13 +412,18 @@ class CatalogImporter:
         self._buffer_kind: type | None = None
         self._done: dict[str, int] = {}
         self._totals: dict[str, int | None] = {}
+        # Ид of products/offers whose element could not be read, resolved to seen pks in batches.
+        self._unreadable: dict[str, list[str]] = {"products": [], "offers": []}
+        self._image_dirs: dict[str, bool] = {}
+        # Resolved prices/stock of the offers of the batch being written (_price_parts, _stock_parts).
+        self._parts_cache: dict[tuple[str, str], tuple[Any, ...]] = {}
+        self.site_owned = exchange_settings().site_owned_fields
+        self.limits = catalog_limits()
 
     # --- identity maps ---------------------------------------------------------------------
     def _load_maps(self) -> None:
         if self._maps_loaded:
             return
-        from catalog.models import Category, PriceType, Property, PropertyValue, Warehouse
-
         self.categories = {o: pk for o, pk in Category.objects.values_list("onec_id", "pk") if o}
         self.properties = {
             o: (pk, value_type)
@@ -304,16 +453,22 @@ class CatalogImporter:
         try:
             for record in read_ahead(records):
                 kind = type(record)
-                if kind is not self._buffer_kind and self._buffer:
-                    self._flush()
-                if kind is cml.SectionHeader:
-                    self._start_section(record)  # type: ignore[arg-type]
-                    continue
+                # Element errors and units do not end a batch (many bad elements must not turn
+                # batches of 1000 into batches of a few).
                 if kind is cml.InvalidElement:
                     self._invalid(record)  # type: ignore[arg-type]
                     continue
                 if isinstance(record, cml.Unit):
                     self.units[record.code] = record
+                    continue
+                if kind is not self._buffer_kind and self._buffer:
+                    self._flush()
+                if kind is cml.SectionHeader:
+                    self._start_section(record)  # type: ignore[arg-type]
+                    continue
+                problem = self._problem(record)
+                if problem is not None:
+                    self._refuse(record, problem)
                     continue
                 self._buffer_kind = kind
                 self._buffer.append(record)
@@ -324,6 +479,7 @@ class CatalogImporter:
             # complete batches of their own); the caller fails the file afterwards.
             if self._buffer:
                 self._flush()
+            self._keep_unreadable()
 
     @property
     def _catalog_id(self) -> str:
@@ -339,10 +495,92 @@ class CatalogImporter:
                 self.full_offers = self.file_full_offers = True
 
     def _invalid(self, record: cml.InvalidElement) -> None:
-        entity = {"Товар": "products", "Предложение": "offers", "Группа": "groups", "Свойство": "properties"}.get(
-            record.element, "other"
-        )
-        self.report.error(entity, record.id, record.reason, file=record.file or self._file, line=record.line)
+        """An element the reader could not read: reported under its entity, and its row kept as
+        it is. A product or offer that failed to read is still *in* the file, so a full package
+        must not deactivate it as missing (the next exchange with a readable element fixes it)."""
+        entity = _INVALID_ENTITIES.get(record.element)
+        if entity is None:
+            # The reader names the innermost element that failed (e.g. ПометкаУдаления): the
+            # section and the kind of the records around it say whose child it was.
+            entity = self._entity_in_section()
+        # The reader's file name is the server's path; operators and 1C see the exchange name.
+        self.report.error(entity, record.id, record.reason, file=self._file, line=record.line)
+        if record.id:
+            self._keep_as_is(entity, record.id)
+
+    def _problem(self, record: Any) -> str | None:
+        """Why a value of ``record`` does not fit its column (exchange.importers.limits), or None."""
+        limits = self.limits
+        kind = type(record)
+        if kind is cml.Offer:
+            problem = limits.variant_id.problem(record.id) or limits.variant_name.problem(record.name)
+            if problem is not None:
+                return problem
+            for price in record.prices:
+                problem = limits.price.problem(price.value)
+                if problem is not None:
+                    return problem
+            for stock in record.stocks:
+                problem = limits.stock.problem(stock.quantity)
+                if problem is not None:
+                    return problem
+            if record.quantity is not None:
+                return limits.stock_total.problem(record.quantity)
+            if record.stocks:
+                return limits.stock_total.problem(sum((s.quantity for s in record.stocks), Decimal(0)))
+            return None
+        if kind is cml.Product:
+            return limits.product_id.problem(record.id) or limits.product_name.problem(record.name)
+        if kind is cml.Group:
+            return limits.category_id.problem(record.id) or limits.category_name.problem(record.name)
+        if kind is cml.Property:
+            problem = limits.property_id.problem(record.id) or limits.property_name.problem(record.name)
+            for option in record.values:
+                problem = problem or limits.option_id.problem(option.id) or limits.option_value.problem(option.value)
+            return problem
+        if kind is cml.PriceType:
+            return limits.price_type_id.problem(record.id) or limits.price_type_name.problem(record.name)
+        if kind is cml.Warehouse:
+            return limits.warehouse_id.problem(record.id) or limits.warehouse_name.problem(record.name)
+        return None
+
+    def _refuse(self, record: Any, problem: str) -> None:
+        """A record whose values do not fit: an element error, its row left as it was."""
+        entity = _KIND_ENTITIES.get(type(record), "other")
+        self.report.error(entity, record.id[:200], problem, file=self._file)
+        self._keep_as_is(entity, record.id)
+
+    def _keep_as_is(self, entity: str, onec_id: str) -> None:
+        """A product or offer element that was in the file but not applied counts as seen."""
+        pending = self._unreadable.get(entity)
+        if pending is None:
+            return
+        pending.append(onec_id)
+        if len(pending) >= self.batch_size:
+            self._keep_unreadable()
+
+    def _entity_in_section(self) -> str:
+        section = self._section.section if self._section is not None else None
+        if section == cml.Section.CATALOG:
+            return "products"
+        if section in (cml.Section.OFFERS, cml.Section.OFFER_CHANGES):
+            return "offers"  # the few ТипЦены/Склад come first; offers are nearly all of it
+        if section == cml.Section.CLASSIFIER and self._buffer_kind is not None:
+            return _KIND_ENTITIES.get(self._buffer_kind, "other")
+        return "other"
+
+    def _keep_unreadable(self) -> None:
+        """Count existing products/offers whose element could not be read as seen (one query each)."""
+        products, offers = self._unreadable["products"], self._unreadable["offers"]
+        self._unreadable = {"products": [], "offers": []}
+        if products:
+            pks = [pk for (pk,) in self.writer.select_in(PRODUCT_TABLE, ("id",), "onec_id", products)]
+            self.seen_products.add_many(pks)
+            self.file_seen_products.add_many(pks)
+        if offers:
+            pks = [pk for (pk,) in self.writer.select_in(PRODUCTVARIANT_TABLE, ("id",), "onec_id", offers)]
+            self.seen_variants.add_many(pks)
+            self.file_seen_variants.add_many(pks)
 
     def _flush(self) -> None:
         batch, kind = self._buffer, self._buffer_kind
@@ -373,7 +611,7 @@ class CatalogImporter:
         existing = {
             onec_id: (pk, content_hash, parent)
             for onec_id, pk, content_hash, parent in self.writer.select_in(
-                "catalog_category", ("onec_id", "id", "content_hash", "parent_id"), "onec_id", [g.id for g in groups]
+                CATEGORY_TABLE, ("onec_id", "id", "content_hash", "parent_id"), "onec_id", [g.id for g in groups]
             )
         }
         rows, changed = [], []
@@ -389,7 +627,7 @@ class CatalogImporter:
         self.writer.upsert(CATEGORIES, rows)
         if changed:
             ids = {g.id for g in changed} | {g.parent_id for g in changed if g.parent_id}
-            for onec_id, pk in self.writer.select_in("catalog_category", ("onec_id", "id"), "onec_id", list(ids)):
+            for onec_id, pk in self.writer.select_in(CATEGORY_TABLE, ("onec_id", "id"), "onec_id", list(ids)):
                 self.categories[onec_id] = pk
             self.writer.update_rows(
                 CATEGORY_PARENTS,
@@ -400,9 +638,7 @@ class CatalogImporter:
     def _write_properties(self, properties: list[cml.Property]) -> None:
         counters = self.report.entity("properties")
         existing = dict(
-            self.writer.select_in(
-                "catalog_property", ("onec_id", "content_hash"), "onec_id", [p.id for p in properties]
-            )
+            self.writer.select_in(PROPERTY_TABLE, ("onec_id", "content_hash"), "onec_id", [p.id for p in properties])
         )
         changed = [p for p in properties if existing.get(p.id) != _digest(p)]
         counters.unchanged += len(properties) - len(changed)
@@ -418,38 +654,63 @@ class CatalogImporter:
         if not changed:
             return
         for onec_id, pk, value_type in self.writer.select_in(
-            "catalog_property", ("onec_id", "id", "value_type"), "onec_id", [p.id for p in changed]
+            PROPERTY_TABLE, ("onec_id", "id", "value_type"), "onec_id", [p.id for p in changed]
         ):
             self.properties[onec_id] = (pk, value_type)
         option_rows = [(self.properties[p.id][0], option.id, option.value) for p in changed for option in p.values]
         self.writer.upsert(PROPERTY_OPTIONS, option_rows)
         pks = [self.properties[p.id][0] for p in changed]
         for prop_pk, onec_id, pk, value in self.writer.select_in(
-            "catalog_propertyvalue", ("property_id", "onec_id", "id", "value"), "property_id", pks
+            PROPERTYVALUE_TABLE, ("property_id", "onec_id", "id", "value"), "property_id", pks
         ):
             self.options[(prop_pk, onec_id)] = (pk, value)
 
     def _write_price_types(self, price_types: list[cml.PriceType]) -> None:
+        # Price types and warehouses come with every offers file (and 3.1 prices/rests files):
+        # only rows whose values differ from what is stored are written and counted as changed.
         counters = self.report.entity("price_types")
         currency_default = settings.SHOP_CURRENCY
-        rows = [(p.id, p.name, (p.currency or currency_default)[:8]) for p in price_types]
-        for p in price_types:
-            counters.add("updated" if p.id in self.price_types else "created")
+        wanted = {p.id: (p.id, p.name, (p.currency or currency_default)[:8]) for p in price_types}
+        stored = self._stored_reference(PRICE_TYPES, list(wanted))
+        rows = self._changed_reference(counters, wanted, {k: row for k, (_, row) in stored.items()})
         self.writer.upsert(PRICE_TYPES, rows)
-        for onec_id, pk, currency in self.writer.select_in(
-            "catalog_pricetype", ("onec_id", "id", "currency"), "onec_id", [p.id for p in price_types]
-        ):
+        if rows:
+            stored = self._stored_reference(PRICE_TYPES, list(wanted))
+        for onec_id, (pk, (_, _, currency)) in stored.items():
             self.price_types[onec_id] = (pk, currency)
 
     def _write_warehouses(self, warehouses: list[cml.Warehouse]) -> None:
         counters = self.report.entity("warehouses")
-        for w in warehouses:
-            counters.add("updated" if w.id in self.warehouses else "created")
-        self.writer.upsert(WAREHOUSES, [(w.id, w.name, not w.deleted) for w in warehouses])
-        for onec_id, pk in self.writer.select_in(
-            "catalog_warehouse", ("onec_id", "id"), "onec_id", [w.id for w in warehouses]
-        ):
+        wanted = {w.id: (w.id, w.name, not w.deleted) for w in warehouses}
+        stored = self._stored_reference(WAREHOUSES, list(wanted))
+        rows = self._changed_reference(counters, wanted, {k: row for k, (_, row) in stored.items()})
+        self.writer.upsert(WAREHOUSES, rows)
+        if rows:
+            stored = self._stored_reference(WAREHOUSES, list(wanted))
+        for onec_id, (pk, _) in stored.items():
             self.warehouses[onec_id] = pk
+
+    def _stored_reference(self, table: Table, keys: list[str]) -> dict[str, tuple[int, tuple[Any, ...]]]:
+        """Ид -> (pk, row in ``table.columns`` order) of stored reference rows, in one statement."""
+        return {
+            row[1]: (row[0], tuple(row[1:]))
+            for row in self.writer.select_in(table.name, ("id", *table.columns), table.key[0], keys)
+        }
+
+    @staticmethod
+    def _changed_reference(
+        counters: Any, wanted: dict[str, tuple[Any, ...]], stored: dict[str, tuple[Any, ...]]
+    ) -> list[tuple[Any, ...]]:
+        """Rows of ``wanted`` that differ from ``stored`` (same columns), counted by outcome."""
+        rows = []
+        for onec_id, row in wanted.items():
+            before = stored.get(onec_id)
+            if before == row:
+                counters.unchanged += 1
+                continue
+            counters.add("updated" if before else "created")
+            rows.append(row)
+        return rows
 
     # --- products --------------------------------------------------------------------------
     def _unit(self, unit: cml.ProductUnit | None) -> tuple[str, str]:
@@ -485,17 +746,22 @@ class CatalogImporter:
     def _write_products(self, products: list[cml.Product]) -> None:
         counters = self.report.entity("products")
         products = list({product.id: product for product in products}.values())  # the last of a repeated Ид wins
+        owned = self.site_owned
         existing = {
-            onec_id: _ExistingProduct(pk, content_hash, is_active)
-            for onec_id, pk, content_hash, is_active in self.writer.select_in(
-                "catalog_product", ("onec_id", "id", "content_hash", "is_active"), "onec_id", [p.id for p in products]
+            onec_id: _ExistingProduct(pk, content_hash, is_active, owned.intersection(_json_list(edited)))
+            for onec_id, pk, content_hash, is_active, edited in self.writer.select_in(
+                PRODUCT_TABLE,
+                ("onec_id", "id", "content_hash", "is_active", "site_edited_fields"),
+                "onec_id",
+                [p.id for p in products],
             )
         }
         changed: list[cml.Product] = []
         rows: list[tuple[Any, ...]] = []
+        keeping: dict[frozenset[str], list[tuple[Any, ...]]] = {}
         fresh: list[tuple[Any, ...]] = []
         for product in products:
-            digest = _digest((product, self._catalog_id))  # a product moved to another catalog changed
+            digest = _product_digest(product, self._catalog_id)  # a product moved to another catalog changed
             before = existing.get(product.id)
             # A product deactivated because a full catalog missed it is changed even when its
             # content is not: it must come back.
@@ -510,20 +776,33 @@ class CatalogImporter:
             else:
                 counters.add("updated" if before else "created")
             changed.append(product)
-            (rows if before else fresh).append(self._product_row(product, digest))
+            row = self._product_row(product, digest)
+            if before is None:
+                fresh.append(row)
+            elif before.kept:
+                keeping.setdefault(before.kept, []).append(row)
+            else:
+                rows.append(row)
         # New rows go straight in with COPY; only rows that exist take the merge path. No one
         # else writes 1C products meanwhile: the import lock is held and onec_id is read-only.
         self.writer.upsert(PRODUCTS, rows)
+        for kept, kept_rows in keeping.items():
+            self.writer.upsert(_products_keeping(kept), kept_rows)
         self.writer.insert(PRODUCTS, fresh)
 
         pks = {onec_id: before.pk for onec_id, before in existing.items()}
         new_ids = [p.id for p in changed if p.id not in pks]
-        pks.update(dict(self.writer.select_in("catalog_product", ("onec_id", "id"), "onec_id", new_ids)))
+        pks.update(dict(self.writer.select_in(PRODUCT_TABLE, ("onec_id", "id"), "onec_id", new_ids)))
         self.seen_products.add_many(pks.values())
         self.file_seen_products.add_many(pks.values())
         if changed:
             self._write_product_values(changed, pks)
-            self._write_product_images(changed, pks)
+        keep_images = {onec_id for onec_id, before in existing.items() if "images" in before.kept}
+        self._write_product_images(
+            [p for p in products if p.id not in keep_images] if keep_images else products,
+            pks,
+            changed={p.id for p in changed},
+        )
         self._advance("products", "Товары", len(products))
 
     def _write_product_values(self, products: list[cml.Product], pks: dict[str, int]) -> None:
@@ -548,49 +827,115 @@ class CatalogImporter:
                         if option is not None:
                             reference, text = option
                     rows.append((product_pk, prop_pk, text[:1024], reference))
-        self.writer.delete_in("catalog_productpropertyvalue", "product_id", [pks[p.id] for p in products])
+        self.writer.delete_in(PRODUCTPROPERTYVALUE_TABLE, "product_id", [pks[p.id] for p in products])
         self.writer.insert(PRODUCT_VALUES, rows)
 
-    def _write_product_images(self, products: list[cml.Product], pks: dict[str, int]) -> None:
-        wanted: dict[int, list[str]] = {pks[p.id]: [_clean_image_path(i) for i in p.images] for p in products}
-        existing: dict[int, dict[str, int]] = {}
-        for pk, product_pk, source_path in self.writer.select_in(
-            "catalog_productimage", ("id", "product_id", "source_path"), "product_id", list(wanted)
+    def _write_product_images(self, products: list[cml.Product], pks: dict[str, int], *, changed: set[str]) -> None:
+        """Bring the products' pictures in line with what 1C lists and sent.
+
+        * A product whose record changed may list other pictures: rows of pictures it no longer
+          lists are removed (pictures added by hand in the admin, without a 1C path, stay).
+        * A picture file 1C sent in this exchange is hashed; the stored file's name carries the
+          hash of its content (``products/<path>-<hash>.<ext>``), so an unchanged picture is
+          neither copied nor written again, and a changed one (same path, new bytes) replaces the
+          row's file. Unchanged products are looked at only when 1C sent a file they list.
+        * A file no picture row uses any more is removed from MEDIA_ROOT after the batch commits.
+        A (product, path) pair is unique in the table, so a picture is never attached twice.
+        """
+        candidates = [
+            p
+            for p in products
+            if p.id in changed or (p.images and any(self._sent(_clean_image_path(i)) for i in p.images))
+        ]
+        if not candidates:
+            return
+        wanted = {pks[p.id]: [path for path in map(_clean_image_path, p.images) if path] for p in candidates}
+        existing: dict[int, dict[str, tuple[int, str]]] = {}
+        for pk, product_pk, source_path, image in self.writer.select_in(
+            PRODUCTIMAGE_TABLE, ("id", "product_id", "source_path", "image"), "product_id", list(wanted)
         ):
-            existing.setdefault(product_pk, {})[source_path] = pk
+            if source_path:  # pictures added in the admin are the shop's, not 1C's
+                existing.setdefault(product_pk, {})[source_path] = (pk, image)
+        counters = self.report.entity("images")
+        relisted = {pks[p.id] for p in candidates if p.id in changed}
         to_delete: list[int] = []
+        released: set[str] = set()
+        replaced: list[tuple[int, str]] = []
         rows = []
         for product_pk, paths in wanted.items():
             have = existing.get(product_pk, {})
-            to_delete.extend(pk for path, pk in have.items() if path and path not in paths)
+            if product_pk in relisted:
+                for path, (pk, image) in have.items():
+                    if path not in paths:
+                        to_delete.append(pk)
+                        released.add(image)
+                        counters.removed += 1
             for position, path in enumerate(dict.fromkeys(paths)):
-                if not path or path in have:
+                before = have.get(path)
+                if len(path) > self.limits.image_path.max_length:
+                    counters.skipped += 1
+                    self.report.warning(
+                        "images", path[:200], self.limits.image_path.problem(path) or "", file=self._file
+                    )
                     continue
                 stored = self._store_image(path)
-                if stored is None:
-                    self.report.entity("images").skipped += 1
+                if stored is None:  # 1C named the file but did not send it (this time)
+                    if before is None:
+                        counters.skipped += 1
                     continue
-                self.report.entity("images").created += 1
-                rows.append((product_pk, stored, path, position, ""))
-        self.writer.delete_in("catalog_productimage", "id", to_delete)
+                if before is not None and before[1] == stored:
+                    counters.unchanged += 1
+                    continue
+                if before is not None:
+                    replaced.append((before[0], stored))
+                    released.add(before[1])
+                    counters.updated += 1
+                else:
+                    rows.append((product_pk, stored, path, position, ""))
+                    counters.created += 1
+        self.writer.delete_in(PRODUCTIMAGE_TABLE, "id", to_delete)
+        self.writer.update_rows(PRODUCT_IMAGE_FILES, replaced)
         self.writer.insert(PRODUCT_IMAGES, rows)
+        if released:
+            media_root = self.media_root
+            transaction.on_commit(lambda: _remove_unused_images(media_root, released))
+
+    def _sent(self, path: str) -> bool:
+        """Whether 1C sent the file at ``path`` in this exchange (a cheap check, no hashing).
+
+        A re-export without pictures has no image folder at all: then no file is stat()ed.
+        """
+        if not path:
+            return False
+        top = path.split("/", 1)[0]
+        present = self._image_dirs.get(top)
+        if present is None:
+            present = self._image_dirs[top] = os.path.isdir(os.path.join(self._base_dir_str, top))  # noqa: PTH112, PTH118
+        return present and os.path.isfile(os.path.join(self._base_dir_str, path))  # noqa: PTH113, PTH118
 
     def _store_image(self, path: str) -> str | None:
-        """Link (or copy) an uploaded image into MEDIA_ROOT; None when 1C did not send the file.
+        """The MEDIA_ROOT name of the picture 1C sent at ``path``, linked (or copied) there unless
+        a file of the same content is there already; None when 1C did not send the file.
 
         ``path`` is already cleaned of ``..`` (_clean_image_path); a cheap existence check comes
         first because a changes-only exchange names many images it does not send again.
         """
-        if not os.path.isfile(os.path.join(self._base_dir_str, path)):  # noqa: PTH113, PTH118 (hot path)
+        if not self._sent(path):
             return None
         source = (self.base_dir / path).resolve()
         if not source.is_relative_to(self._base_dir_resolved):  # a symlink pointing outside
             return None
         relative = PurePosixPath(path)
-        if relative.parts and relative.parts[0] == "import_files":
+        if relative.parts and relative.parts[0] == PICTURES_DIR:
             relative = PurePosixPath(*relative.parts[1:])
-        name = f"products/{relative.as_posix()}"
+        with source.open("rb") as stream:
+            content = hashlib.file_digest(stream, "blake2b").hexdigest()[:16]
+        name = f"products/{relative.with_name(f'{relative.stem}-{content}{relative.suffix}').as_posix()}"
+        if len(name) > self.limits.image_name.max_length:  # a long 1C path: keep the hash, drop the folders
+            name = f"products/{content}{relative.suffix[:16]}"
         target = self.media_root / name
+        if target.is_file():  # the same bytes are stored already (this or another product)
+            return name
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_name(f".{target.name}.tmp")
         try:
@@ -603,27 +948,27 @@ class CatalogImporter:
     # --- offers ----------------------------------------------------------------------------
     def _write_offers(self, offers: list[cml.Offer]) -> None:
         counters = self.report.entity("offers")
+        self._parts_cache = {}
         update_only = self._section is not None and self._section.section == cml.Section.OFFER_CHANGES
-        products = dict(
-            self.writer.select_in("catalog_product", ("onec_id", "id"), "onec_id", list({o.product_id for o in offers}))
-        )
         offers = list({offer.id: offer for offer in offers}.values())  # the last of a repeated Ид wins
         existing = {
             row[0]: _variant(row)
-            for row in self.writer.select_in(
-                "catalog_productvariant", _VARIANT_LOOKUP, "onec_id", [o.id for o in offers]
-            )
+            for row in self.writer.select_in(PRODUCTVARIANT_TABLE, _VARIANT_LOOKUP, "onec_id", [o.id for o in offers])
         }
+        # A stored variant knows its product (the product part of its Ид never changes); only
+        # offers new to the site are looked up, so a re-export reads one table per batch, not two.
+        unknown = list({o.product_id for o in offers if o.id not in existing})
+        products = dict(self.writer.select_in(PRODUCT_TABLE, ("onec_id", "id"), "onec_id", unknown))
         variant_rows: list[tuple[Any, ...]] = []
         new_variant_rows: list[tuple[Any, ...]] = []
         accepted: list[cml.Offer] = []
         for offer in offers:
-            product_pk = products.get(offer.product_id)
+            before = existing.get(offer.id)
+            product_pk = before.product_pk if before is not None else products.get(offer.product_id)
             if product_pk is None:
                 counters.skipped += 1
                 self.report.warning("offers", offer.id, "предложение для неизвестного товара", file=self._file)
                 continue
-            before = existing.get(offer.id)
             carries_attributes = offer.name is not None or offer.has_characteristics
             if before is None and (update_only or not carries_attributes) and offer.variant_id is not None:
                 # A price or stock line for a characteristic the site was never told about.
@@ -634,13 +979,17 @@ class CatalogImporter:
             if not carries_attributes and before is not None:
                 counters.unchanged += 1
                 continue
-            digest = _digest(
-                (offer.name, offer.article, offer.barcode, offer.characteristics, offer.property_values, offer.deleted)
-            )
+            digest = _offer_digest(offer)
             if before and before.content_hash == digest and before.is_active == (not offer.deleted):
                 counters.unchanged += 1
                 continue
             counters.add("updated" if before else "created")
+            # A new variant is inserted with its price and stock hashes and total already set,
+            # instead of inserting it empty and updating every new row right after.
+            prices_hash = self._price_parts(offer)[1] if before is None and offer.has_prices else ""
+            stock_total, stock_hash = Decimal(0), ""
+            if before is None and offer.has_stock:
+                _, stock_total, stock_hash = self._stock_parts(offer)
             (variant_rows if before else new_variant_rows).append(
                 (
                     offer.id,
@@ -651,16 +1000,16 @@ class CatalogImporter:
                     [{"name": n, "value": v} for n, v in offer.characteristics],
                     offer.variant_id is None,
                     not offer.deleted,
-                    Decimal(0),
+                    stock_total,
                     digest,
-                    "",
-                    "",
+                    prices_hash,
+                    stock_hash,
                 )
             )
         self.writer.upsert(VARIANTS, variant_rows)
         self.writer.insert(VARIANTS, new_variant_rows)
         missing = [o.id for o in accepted if o.id not in existing]
-        for row in self.writer.select_in("catalog_productvariant", _VARIANT_LOOKUP, "onec_id", missing):
+        for row in self.writer.select_in(PRODUCTVARIANT_TABLE, _VARIANT_LOOKUP, "onec_id", missing):
             existing[row[0]] = _variant(row, new=True)
         seen = [existing[o.id].pk for o in accepted if o.id in existing]
         self.seen_variants.add_many(seen)
@@ -674,15 +1023,63 @@ class CatalogImporter:
         )
 
         # A product sold by characteristics has no sale of its own: hide its default variant.
-        with_variants = {existing[o.id].product_pk for o in accepted if o.variant_id is not None and o.id in existing}
+        # Only products with a variant row written in this batch can have one to hide (a new
+        # characteristic, or the default offer itself brought back); unchanged ones were
+        # settled by an earlier import, so a re-export sends no statement here.
+        written = {row[1] for row in variant_rows} | {row[1] for row in new_variant_rows}
+        with_variants = {
+            existing[o.id].product_pk
+            for o in accepted
+            if o.variant_id is not None and o.id in existing and existing[o.id].product_pk in written
+        }
         self.writer.update_in(
-            "catalog_productvariant",
+            PRODUCTVARIANT_TABLE,
             {"is_active": False},
             "product_id",
             sorted(with_variants),
             where="is_default = TRUE AND is_active = TRUE",
         )
         self._advance("offers", "Предложения", len(offers))
+
+    def _price_parts(self, offer: cml.Offer) -> tuple[list[tuple[int, Decimal, str]], str]:
+        """The offer's prices resolved to (price type pk, value, currency), sorted, and their hash;
+        computed once per offer (unknown price types are reported once)."""
+        cached = self._parts_cache.get(("prices", offer.id))
+        if cached is not None:
+            return cached
+        counters = self.report.entity("prices")
+        resolved = []
+        for price in offer.prices:
+            known = self.price_types.get(price.price_type_id)
+            if known is None:
+                counters.skipped += 1
+                self.report.warning("prices", offer.id, f"неизвестный тип цен {price.price_type_id}", file=self._file)
+                continue
+            resolved.append((known[0], price.value, (price.currency or known[1])[:8]))
+        resolved.sort()
+        parts = (resolved, _marshal_digest([(pt, str(value), currency) for pt, value, currency in resolved]))
+        self._parts_cache[("prices", offer.id)] = parts
+        return parts
+
+    def _stock_parts(self, offer: cml.Offer) -> tuple[dict[int, Decimal], Decimal, str]:
+        """The offer's stock per warehouse pk, its total and their hash; computed once per offer."""
+        cached = self._parts_cache.get(("stock", offer.id))
+        if cached is not None:
+            return cached
+        counters = self.report.entity("stock")
+        per_warehouse: dict[int, Decimal] = {}
+        for stock in offer.stocks:
+            warehouse = self.warehouses.get(stock.warehouse_id)
+            if warehouse is None:
+                counters.skipped += 1
+                self.report.warning("stock", offer.id, f"неизвестный склад {stock.warehouse_id}", file=self._file)
+                continue
+            per_warehouse[warehouse] = per_warehouse.get(warehouse, Decimal(0)) + stock.quantity
+        total = offer.quantity if offer.quantity is not None else sum(per_warehouse.values(), Decimal(0))
+        digest = _marshal_digest(([(w, str(q)) for w, q in sorted(per_warehouse.items())], str(total)))
+        parts = (per_warehouse, total, digest)
+        self._parts_cache[("stock", offer.id)] = parts
+        return parts
 
     def _write_prices(self, offers: list[cml.Offer], variants: dict[str, _ExistingVariant]) -> None:
         counters = self.report.entity("prices")
@@ -693,35 +1090,25 @@ class CatalogImporter:
             variant = variants.get(offer.id)
             if variant is None:
                 continue
-            resolved = []
-            for price in offer.prices:
-                known = self.price_types.get(price.price_type_id)
-                if known is None:
-                    counters.skipped += 1
-                    self.report.warning(
-                        "prices", offer.id, f"неизвестный тип цен {price.price_type_id}", file=self._file
-                    )
-                    continue
-                resolved.append((known[0], price.value, (price.currency or known[1])[:8]))
-            resolved.sort()
-            digest = _digest(resolved)
+            resolved, digest = self._price_parts(offer)
+            if variant.new:  # inserted by this batch with its hash already
+                counters.add("created", len(resolved))
+                fresh.extend((variant.pk, pt, value, currency) for pt, value, currency in resolved)
+                continue
             if digest == variant.prices_hash:
                 counters.unchanged += len(resolved)
                 continue
             counters.add("updated" if variant.prices_hash else "created", len(resolved))
-            (fresh if variant.new else rows).extend(
-                (variant.pk, pt, value, currency) for pt, value, currency in resolved
-            )
+            rows.extend((variant.pk, pt, value, currency) for pt, value, currency in resolved)
             variant.prices_hash = digest
             variant.parts_changed = True
-            if not variant.new:
-                replace.setdefault(frozenset(pt for pt, _, _ in resolved), []).append(variant.pk)
+            replace.setdefault(frozenset(pt for pt, _, _ in resolved), []).append(variant.pk)
         self.writer.upsert(PRICES, rows)
         self.writer.insert(PRICES, fresh)
         if self._section is not None and not self._section.changes_only:
             # In a full package an offer lists all its prices: drop prices of types it no longer has.
             for kept, pks in replace.items():
-                self._delete_except("catalog_price", "price_type_id", pks, kept)
+                self._delete_except(PRICE_TABLE, "price_type_id", pks, kept)
 
     def _write_stock(self, offers: list[cml.Offer], variants: dict[str, _ExistingVariant]) -> None:
         counters = self.report.entity("stock")
@@ -732,33 +1119,25 @@ class CatalogImporter:
             variant = variants.get(offer.id)
             if variant is None:
                 continue
-            per_warehouse: dict[int, Decimal] = {}
-            for stock in offer.stocks:
-                warehouse = self.warehouses.get(stock.warehouse_id)
-                if warehouse is None:
-                    counters.skipped += 1
-                    self.report.warning("stock", offer.id, f"неизвестный склад {stock.warehouse_id}", file=self._file)
-                    continue
-                per_warehouse[warehouse] = per_warehouse.get(warehouse, Decimal(0)) + stock.quantity
-            total = offer.quantity if offer.quantity is not None else sum(per_warehouse.values(), Decimal(0))
-            digest = _digest((sorted(per_warehouse.items()), total))
+            per_warehouse, total, digest = self._stock_parts(offer)
+            if variant.new:  # inserted by this batch with its total and hash already
+                counters.add("created")
+                fresh.extend((variant.pk, warehouse, quantity) for warehouse, quantity in per_warehouse.items())
+                continue
             if digest == variant.stock_hash:
                 counters.unchanged += 1
                 continue
             counters.add("updated" if variant.stock_hash else "created")
-            (fresh if variant.new else rows).extend(
-                (variant.pk, warehouse, quantity) for warehouse, quantity in per_warehouse.items()
-            )
+            rows.extend((variant.pk, warehouse, quantity) for warehouse, quantity in per_warehouse.items())
             variant.stock_total = total
             variant.stock_hash = digest
             variant.parts_changed = True
-            if not variant.new:
-                replace.setdefault(frozenset(per_warehouse), []).append(variant.pk)
+            replace.setdefault(frozenset(per_warehouse), []).append(variant.pk)
         self.writer.upsert(STOCKS, rows)
         self.writer.insert(STOCKS, fresh)
         if self._section is not None and not self._section.changes_only:
             for kept, pks in replace.items():
-                self._delete_except("catalog_stock", "warehouse_id", pks, kept)
+                self._delete_except(STOCK_TABLE, "warehouse_id", pks, kept)
 
     def _delete_except(self, table: str, column: str, variant_pks: Sequence[int], kept: frozenset[int]) -> None:
         if not kept:
@@ -789,11 +1168,11 @@ class CatalogImporter:
         columns = ", ".join(qn(c) for c in (*VARIANT_COLUMNS, "created_at", "updated_at"))
         with transaction.atomic(), self.writer.connection.cursor() as cursor:
             cursor.execute(
-                f"INSERT INTO catalog_productvariant ({columns}) "
+                f"INSERT INTO {qn(PRODUCTVARIANT_TABLE)} ({columns}) "
                 f"SELECT p.onec_id, p.id, p.name, p.article, '', {empty_list}, TRUE, TRUE, 0, '', '', '', %s, %s "
-                "FROM catalog_product p WHERE p.onec_id IS NOT NULL AND p.is_active = TRUE "
-                "AND NOT EXISTS (SELECT 1 FROM catalog_productvariant v WHERE v.product_id = p.id) "
-                "AND NOT EXISTS (SELECT 1 FROM catalog_productvariant d WHERE d.onec_id = p.onec_id)",
+                f"FROM {qn(PRODUCT_TABLE)} p WHERE p.onec_id IS NOT NULL AND p.is_active = TRUE "
+                f"AND NOT EXISTS (SELECT 1 FROM {qn(PRODUCTVARIANT_TABLE)} v WHERE v.product_id = p.id) "
+                f"AND NOT EXISTS (SELECT 1 FROM {qn(PRODUCTVARIANT_TABLE)} d WHERE d.onec_id = p.onec_id)",
                 [now, now],
             )
             return int(cursor.rowcount)
@@ -801,20 +1180,16 @@ class CatalogImporter:
     # --- deactivation ----------------------------------------------------------------------
     def deactivate_missing_products(self, seen: set[int]) -> int:
         """Deactivate 1C products not in ``seen`` (a full catalog did not contain them)."""
-        from catalog.models import Product
-
         active = Product.objects.filter(is_active=True).exclude(onec_id=None).values_list("pk", flat=True)
         missing = [pk for pk in active.iterator(chunk_size=10_000) if pk not in seen]
         for start in range(0, len(missing), 10_000):
             with transaction.atomic():
-                self.writer.update_in("catalog_product", {"is_active": False}, "id", missing[start : start + 10_000])
+                self.writer.update_in(PRODUCT_TABLE, {"is_active": False}, "id", missing[start : start + 10_000])
         self.report.entity("products").deactivated += len(missing)
         return len(missing)
 
     def deactivate_missing_variants(self, seen: set[int]) -> int:
         """Deactivate 1C offers not in ``seen`` (a full offers package did not contain them)."""
-        from catalog.models import ProductVariant
-
         active = (
             ProductVariant.objects.filter(is_active=True, is_default=False)
             .exclude(onec_id=None)
@@ -823,9 +1198,7 @@ class CatalogImporter:
         missing = [pk for pk in active.iterator(chunk_size=10_000) if pk not in seen]
         for start in range(0, len(missing), 10_000):
             with transaction.atomic():
-                self.writer.update_in(
-                    "catalog_productvariant", {"is_active": False}, "id", missing[start : start + 10_000]
-                )
+                self.writer.update_in(PRODUCTVARIANT_TABLE, {"is_active": False}, "id", missing[start : start + 10_000])
         self.report.entity("offers").deactivated += len(missing)
         return len(missing)
 
@@ -833,17 +1206,17 @@ class CatalogImporter:
 # Tables whose state decides whether a file identical to an earlier one may be skipped: any
 # write (import, admin, deactivation) moves their latest updated_at or their row count.
 STATE_TABLES = (
-    ("catalog_category", True),
-    ("catalog_property", True),
-    ("catalog_propertyvalue", False),
-    ("catalog_pricetype", True),
-    ("catalog_warehouse", True),
-    ("catalog_product", True),
-    ("catalog_productpropertyvalue", False),
-    ("catalog_productimage", True),
-    ("catalog_productvariant", True),
-    ("catalog_price", True),
-    ("catalog_stock", True),
+    (CATEGORY_TABLE, True),
+    (PROPERTY_TABLE, True),
+    (PROPERTYVALUE_TABLE, False),
+    (PRICETYPE_TABLE, True),
+    (WAREHOUSE_TABLE, True),
+    (PRODUCT_TABLE, True),
+    (PRODUCTPROPERTYVALUE_TABLE, False),
+    (PRODUCTIMAGE_TABLE, True),
+    (PRODUCTVARIANT_TABLE, True),
+    (PRICE_TABLE, True),
+    (STOCK_TABLE, True),
 )
 
 
@@ -862,6 +1235,26 @@ def catalog_state() -> dict[str, list[str | int | None]]:
         table: [int(count), latest.isoformat() if hasattr(latest, "isoformat") else latest]
         for table, count, latest in rows
     }
+
+
+# Where 1C puts the pictures of an exchange: Картинка paths are relative to the exchange folder
+# and start with import_files/ (../shared/reference/protocol.md §2, filename).
+PICTURES_DIR = "import_files"
+
+
+def pictures_sent(base_dir: Path) -> bool:
+    """Whether the exchange folder holds pictures: a catalog file naming them is then imported
+    even when its bytes are unchanged, because a picture file may have changed on its own."""
+    return (base_dir / PICTURES_DIR).is_dir()
+
+
+def _remove_unused_images(media_root: Path, names: set[str]) -> None:
+    """Delete picture files that no ProductImage row names any more (after the batch committed)."""
+    used = set(ProductImage.objects.filter(image__in=names).values_list("image", flat=True))
+    for name in names - used:
+        target = media_root / name
+        if target.resolve().is_relative_to(media_root.resolve()):
+            target.unlink(missing_ok=True)
 
 
 def _clean_image_path(path: str) -> str:

@@ -30,6 +30,7 @@ class EntityCounters:
     updated: int = 0
     unchanged: int = 0
     deactivated: int = 0
+    removed: int = 0  # rows deleted, e.g. a picture 1C no longer lists
     skipped: int = 0
     errors: int = 0
 
@@ -44,6 +45,7 @@ class EntityCounters:
                 ("изменено", self.updated),
                 ("без изменений", self.unchanged),
                 ("деактивировано", self.deactivated),
+                ("удалено", self.removed),
                 ("пропущено", self.skipped),
                 ("ошибок", self.errors),
             )

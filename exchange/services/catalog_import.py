@@ -34,7 +34,7 @@ from commerceml.reader import iter_records
 from commerceml.records import InvalidElement, Record, Section, SectionHeader
 from commerceml.scan import scan_file
 from exchange.conf import exchange_settings
-from exchange.importers.catalog import CatalogImporter, SeenSet, catalog_state
+from exchange.importers.catalog import CatalogImporter, SeenSet, catalog_state, pictures_sent
 from exchange.importers.report import ImportReport
 from exchange.jobs import (
     FileOutcome,
@@ -383,7 +383,8 @@ class CatalogJobImporter:
         file.digest = scan.digest
         contained = CatalogFileState(file=file)
         note = ""
-        earlier = _unchanged_since(file, job)
+        # Pictures sent with the file may have changed while the XML did not: import it then.
+        earlier = None if pictures_sent(Path(job.base_dir)) else _unchanged_since(file, job)
         if earlier is not None:
             before = earlier.catalog
             self.importer.adopt_file(

@@ -115,6 +115,27 @@ def test_changing_the_price_on_the_product_page_updates_the_default_variant(admi
     assert product.variants.count() == 1
 
 
+def test_fields_a_manager_changes_are_remembered_as_edited_on_the_site(admin_client: Client) -> None:
+    product = ProductFactory(onec_id="from-1c", name="Из 1С", description="Из 1С")
+    variant = ProductVariantFactory(product=product, onec_id="from-1c", is_default=True)
+    url = reverse("admin:catalog_product_change", args=[product.pk])
+    fields = product_form(name="Правка", article=product.article, description="Из 1С", unit_name="упак")
+    fields |= management(INLINES, {"variants": 1})
+    fields |= {
+        "variants-0-id": variant.pk,
+        "variants-0-product": product.pk,
+        "variants-0-name": variant.name,
+        "variants-0-characteristics": "[]",
+        "variants-0-is_active": "on",
+    }
+
+    response = admin_client.post(url, fields)
+
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    product.refresh_from_db()
+    assert product.site_edited_fields == ["name", "unit"]
+
+
 def test_onec_ids_cannot_be_changed_in_the_admin(admin_client: Client) -> None:
     product = ProductFactory(onec_id="from-1c", content_hash="h")
     url = reverse("admin:catalog_product_change", args=[product.pk])

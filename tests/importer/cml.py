@@ -20,6 +20,8 @@ class Prod:
     group: str = "g-root"
     status: str | None = None
     marked_deleted: bool = False
+    # Text of ПометкаУдаления as written, for files that spell it unusually ("Нет").
+    mark_text: str | None = None
     images: Sequence[str] = ()
     properties: Sequence[tuple[str, str]] = ()
 
@@ -31,6 +33,8 @@ class Prod:
             for p, v in self.properties
         )
         mark = "<ПометкаУдаления>true</ПометкаУдаления>" if self.marked_deleted else ""
+        if self.mark_text is not None:
+            mark = f"<ПометкаУдаления>{escape(self.mark_text)}</ПометкаУдаления>"
         return (
             f"<Товар{status}><Ид>{self.id}</Ид>{mark}<Артикул>{escape(self.article or self.id.upper())}</Артикул>"
             f"<Наименование>{escape(self.name or 'Товар ' + self.id)}</Наименование>"

@@ -18,6 +18,14 @@ WAREHOUSES = Table(
 PRICE_TYPES = Table("catalog_pricetype", ("onec_id", "name", "currency"), key=("onec_id",), update=("name", "currency"))
 
 
+@pytest.fixture(autouse=True, params=["staged", "row-statements"])
+def merge_path(request, monkeypatch) -> str:
+    """Every behaviour holds on both merge paths: staging table + one merge, and the
+    pipelined row statements used for a handful of rows (bulk.SMALL_BATCH)."""
+    monkeypatch.setattr("exchange.importers.bulk.SMALL_BATCH", 0 if request.param == "staged" else 10_000)
+    return str(request.param)
+
+
 def test_upsert_inserts_new_rows_and_updates_changed_ones() -> None:
     writer = BulkWriter()
     with transaction.atomic():

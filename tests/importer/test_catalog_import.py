@@ -8,7 +8,17 @@ from pathlib import Path
 import pytest
 
 from benchmarks.generate_catalog import generate_catalog
-from catalog.models import Category, Price, Product, ProductImage, ProductPropertyValue, ProductVariant, Stock
+from catalog.models import (
+    Category,
+    Price,
+    PriceType,
+    Product,
+    ProductImage,
+    ProductPropertyValue,
+    ProductVariant,
+    Stock,
+    Warehouse,
+)
 from exchange.models import ImportFile, ImportSession
 from exchange.services.catalog_import import ImportAlreadyRunning, import_session_create
 from tests.importer.cml import Offer, Prod, import_xml, offers_xml, write
@@ -171,6 +181,45 @@ def test_a_changed_price_rewrites_only_that_price(run_import, tmp_path: Path) ->
 
     assert Price.objects.get(variant__onec_id="a", price_type__onec_id="pt-retail").value == Decimal("120.50")
     assert Price.objects.get(variant__onec_id="b", price_type__onec_id="pt-retail").updated_at == untouched
+
+
+@pytest.mark.parametrize("changes_only", [False, True], ids=["full", "changes"])
+def test_a_new_total_quantity_without_warehouses_changes_the_stock(
+    run_import, tmp_path: Path, changes_only: bool
+) -> None:
+    folder = tmp_path / "x"
+    write(folder, "import.xml", import_xml([Prod("a")]))
+    write(folder, "offers.xml", offers_xml([Offer("a", stock={}, quantity="5")]))
+    run_import(folder)
+    assert ProductVariant.objects.get(onec_id="a").stock_total == Decimal("5")
+
+    write(folder, "offers.xml", offers_xml([Offer("a", stock={}, quantity="8")], changes_only=changes_only))
+    result = run_import(folder, "offers.xml")
+
+    assert ProductVariant.objects.get(onec_id="a").stock_total == Decimal("8")
+    assert result.counters["stock"]["updated"] == 1
+    assert not Stock.objects.filter(variant__onec_id="a").exists()
+
+
+def test_a_re_export_does_not_rewrite_price_types_or_warehouses_that_did_not_change(run_import, tmp_path: Path) -> None:
+    folder = tmp_path / "x"
+    write(folder, "import.xml", import_xml([Prod("a")]))
+    write(folder, "offers.xml", offers_xml([Offer("a")]))
+    run_import(folder)
+    stamps = sorted(PriceType.objects.values_list("updated_at", flat=True)) + sorted(
+        Warehouse.objects.values_list("updated_at", flat=True)
+    )
+
+    write(folder, "offers.xml", offers_xml([Offer("a", prices={"pt-retail": "120", "pt-wholesale": "90"})]))
+    result = run_import(folder, "offers.xml")
+
+    assert result.counters["price_types"] == {**result.counters["price_types"], "unchanged": 2, "updated": 0}
+    assert result.counters["warehouses"] == {**result.counters["warehouses"], "unchanged": 2, "updated": 0}
+    assert "Типы цен: без изменений 2" in result.report
+    after = sorted(PriceType.objects.values_list("updated_at", flat=True)) + sorted(
+        Warehouse.objects.values_list("updated_at", flat=True)
+    )
+    assert after == stamps
 
 
 # --- full, partial, deletion ----------------------------------------------------------------
@@ -356,3 +405,43 @@ def test_a_file_that_is_not_commerceml_fails_instead_of_being_skipped(
 
     assert result.status == ImportSession.Status.FAILED
     assert reason in result.error_message
+
+
+# --- elements that cannot be read -------------------------------------------------------------
+@pytest.mark.parametrize("mark", ["Нет", "может быть"])
+def test_a_product_whose_element_cannot_be_read_keeps_its_state_in_a_full_catalog(
+    run_import, tmp_path: Path, mark: str
+) -> None:
+    folder = tmp_path / "x"
+    write(folder, "import.xml", import_xml([Prod("a"), Prod("b", name="Было"), Prod("c")]))
+    run_import(folder)
+
+    write(folder, "import.xml", import_xml([Prod("a"), Prod("b", name="Стало", mark_text=mark), Prod("c")]))
+    result = run_import(folder)
+
+    # Never deactivated as "missing": the element was in the file, only unreadable.
+    assert dict(Product.objects.values_list("onec_id", "is_active")) == {"a": True, "b": True, "c": True}
+    assert result.counters["products"].get("deactivated", 0) == 0
+    errors = [issue for issue in result.errors if issue["level"] == "error"]
+    if errors:  # "Нет" may be read as false one day; an unreadable element is reported then
+        assert [(e["entity"], e["id"], e["file"]) for e in errors] == [("products", "b", "import.xml")]
+        assert "other" not in result.counters
+        assert Product.objects.get(onec_id="b").name == "Было"  # kept as it was, not half-updated
+    else:
+        assert mark == "Нет"
+
+
+def test_an_offer_whose_element_cannot_be_read_keeps_its_state_in_a_full_package(run_import, tmp_path: Path) -> None:
+    folder = tmp_path / "x"
+    write(folder, "import.xml", import_xml([Prod("a"), Prod("b")]))
+    write(folder, "offers.xml", offers_xml([Offer("a"), Offer("b")]))
+    run_import(folder)
+
+    text = offers_xml([Offer("a"), Offer("b", prices={"pt-retail": "сто"})])
+    write(folder, "offers.xml", text)
+    result = run_import(folder, "offers.xml")
+
+    assert dict(ProductVariant.objects.values_list("onec_id", "is_active")) == {"a": True, "b": True}
+    assert Price.objects.get(variant__onec_id="b", price_type__onec_id="pt-retail").value == Decimal("100")
+    errors = [(i["entity"], i["id"], i["file"]) for i in result.errors if i["level"] == "error"]
+    assert errors == [("offers", "b", "offers.xml")]

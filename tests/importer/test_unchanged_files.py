@@ -81,3 +81,25 @@ def test_skipping_can_be_turned_off(run_import, tmp_path: Path, settings) -> Non
 
     assert again.files.get().reused_from is None
     assert again.counters["products"]["unchanged"] == 1
+
+
+def test_a_re_export_that_differs_only_in_its_stamp_is_skipped(run_import, tmp_path: Path) -> None:
+    """1C stamps every export with the time: an unchanged catalog comes back with a new stamp."""
+    text = import_xml([Prod("a"), Prod("b")])
+    folder = tmp_path / "x"
+    write(
+        folder,
+        "import.xml",
+        text.replace('ВерсияСхемы="2.07"', 'ВерсияСхемы="2.07" ДатаФормирования="2024-03-01T10:00:00"'),
+    )
+    first = run_import(folder)
+    write(
+        folder,
+        "import.xml",
+        text.replace('ВерсияСхемы="2.07"', 'ВерсияСхемы="2.07" ДатаФормирования="2024-03-02T09:30:00"'),
+    )
+
+    again = run_import(folder)
+
+    assert again.files.get().reused_from == first.files.get()
+    assert set(Product.objects.filter(is_active=True).values_list("onec_id", flat=True)) == {"a", "b"}
