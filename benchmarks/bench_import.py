@@ -33,6 +33,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+from benchmarks.database import recreate_database
+
 ROOT = Path(__file__).resolve().parent.parent
 CACHE = ROOT / "var" / "bench"
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/bench_import"
@@ -50,18 +52,6 @@ def _env(url: str) -> dict[str, str]:
     env.update(DATABASE_URL=url, DJANGO_SETTINGS_MODULE="config.settings", LOG_LEVEL="WARNING")
     env.setdefault("VAR_DIR", str(ROOT / "var"))
     return env
-
-
-def _recreate_database(url: str) -> None:
-    import psycopg
-
-    parsed = urlparse(url)
-    name = parsed.path.lstrip("/")
-    admin = parsed._replace(path="/postgres").geturl()
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=_env(url), check=True)
 
 
 def catalog_dir(products: int, layout: str) -> Path:
@@ -186,7 +176,7 @@ def bench(products: int, layout: str, url: str) -> dict[str, Any]:
     }
     folders["identical"] = folders["changed"]
     size_mb = sum(p.stat().st_size for p in folder.glob("*.xml")) / 1e6
-    _recreate_database(url)
+    recreate_database(url, env=_env(url))
     steps = {}
     for key, _ in STEPS:
         # Each step is paired with a parse of its own files right before it: on a shared machine

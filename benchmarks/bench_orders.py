@@ -27,6 +27,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+from benchmarks.database import recreate_database
+
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/bench_orders"
 VARIANTS = 500
@@ -39,18 +41,6 @@ def _env(url: str) -> dict[str, str]:
     env.setdefault("EXCHANGE_DATA_DIR", str(ROOT / "var" / "bench" / "exchange-orders"))
     env["EXCHANGE_ZIP"] = "0"  # the plain document; zipping is a separate, optional cost
     return env
-
-
-def _recreate_database(url: str) -> None:
-    import psycopg
-
-    parsed = urlparse(url)
-    name = parsed.path.lstrip("/")
-    admin = parsed._replace(path="/postgres").geturl()
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=_env(url), check=True)
 
 
 def _child(mode: str, orders: int, lines: int, url: str) -> dict[str, Any]:
@@ -275,7 +265,7 @@ def main(argv: list[str] | None = None) -> None:
     results = []
     for orders in args.orders:
         print(f"- {orders} orders of {args.lines} lines", flush=True)
-        _recreate_database(url)
+        recreate_database(url, env=_env(url))
         _child("populate", orders, args.lines, url)
         query = _child("query", orders, args.lines, url)
         floor = _child("floor", orders, args.lines, url)
