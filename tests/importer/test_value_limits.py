@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from rest_framework.test import APIClient
 
-from catalog.models import Category, Price, Product, ProductVariant, Stock
+from catalog.models import Category, Price, PriceType, Product, ProductVariant, Stock
+from customers.roles import CustomerRole
 from exchange.importers.limits import catalog_limits
 from exchange.models import ImportSession
 from tests.importer.cml import Offer, Prod, import_xml, offers_xml, write
@@ -99,6 +100,8 @@ def test_an_offer_with_a_value_that_does_not_fit_keeps_what_it_had(imported_extr
 def test_the_shop_answers_every_catalog_and_order_request_after_extreme_values(
     imported_extremes: ImportSession,
 ) -> None:
+    # A shop's manager maps 1C's retail price type to the retail role: what guests buy at.
+    PriceType.objects.filter(onec_id="pt-retail").update(customer_role=CustomerRole.RETAIL)
     api = APIClient()
     answers = [api.get("/api/products/"), api.get("/api/products/", {"search": "Товар"}), api.get("/api/categories/")]
     answers += [api.get(f"/api/categories/{pk}/") for pk in Category.objects.values_list("pk", flat=True)]
