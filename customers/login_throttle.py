@@ -6,12 +6,17 @@ guesses a login's password from elsewhere cannot lock its real owner out (1C, wh
 failed, is never refused). The login is normalised (stripped, casefolded) before it is counted, so
 ``eX1c`` and ``EX1c`` share one counter.
 
-Atomic under concurrency: an attempt first takes a slot in both counters with one upsert each
+Atomic under concurrency: each counter holds the failures and the attempts in flight (being
+checked right now). An attempt first takes a slot in both counters with one upsert each
 (``INSERT … ON CONFLICT DO UPDATE … RETURNING``, atomic on PostgreSQL and SQLite ≥ 3.35), and only
-an attempt whose slot is within the limit gets its password checked. A failed check keeps its
-slot (it is the failure count); a successful one, or one refused without a check, gives its slot
-back. So N parallel tries get at most ``limit`` password checks, however they interleave. The
-counters live in the database (customers.LoginThrottle), shared by every process of the site.
+an attempt for which failures plus attempts in flight stay within the limit gets its password
+checked. A failed check turns its slot into a failure; a successful one gives it back. So N
+parallel tries get at most ``limit`` password checks, however they interleave. When the failures
+alone reach the limit the attempt is refused at once; when it is over the limit only because of
+attempts still in flight it gives its slots back, waits briefly for them to settle and tries again
+(up to ``IN_FLIGHT_WAIT_SECONDS``), so right passwords that merely arrive together (1C, two
+exchanges at once) are not refused. The counters live in the database (customers.LoginThrottle),
+shared by every process of the site.
 
 A window starts with the first counted attempt and lasts ``window_seconds``; when it has passed the
 next attempt starts a new window at 1.
@@ -21,12 +26,14 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import random
 import time
 from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import connection
 from django.db.models import F
+from django.db.models.expressions import CombinedExpression
 
 from customers.models import LoginThrottle
 
@@ -38,6 +45,10 @@ ADDRESS_FACTOR = 4
 
 # What a person sees when refused (API 429 detail, admin login form).
 LOGIN_THROTTLED = "Слишком много неудачных попыток входа. Повторите попытку позже."
+
+# How long an attempt waits for the attempts in flight ahead of it before it is refused. A password
+# check takes well under a second, so parallel right passwords (1C, a pool of clients) all get in.
+IN_FLIGHT_WAIT_SECONDS = 5.0
 
 
 class LoginThrottled(Exception):
@@ -70,69 +81,113 @@ def _keys(policy: ThrottlePolicy, address: str | None, login: str) -> tuple[str,
     return f"{policy.scope}:pair:{digest}", f"{policy.scope}:addr:{addr}"[:96]
 
 
-def _take_slot(key: str, now: int, window_seconds: int) -> tuple[int, int]:
-    """Count one attempt on ``key``; its count after that and the window it fell in."""
+def _take_slot(key: str, now: int, window_seconds: int) -> tuple[int, int, int]:
+    """Count one attempt in flight on ``key``: the failures and the attempts in flight (this one
+    included) after that, and the window it fell in."""
     table = connection.ops.quote_name(LoginThrottle._meta.db_table)
-    key_col, count_col, start_col = (connection.ops.quote_name(name) for name in ("key", "count", "window_start"))
+    key_col, count_col, pending_col, start_col = (
+        connection.ops.quote_name(name) for name in ("key", "count", "pending", "window_start")
+    )
     expired = now - window_seconds
+    # Every SET expression reads the row as it was (PostgreSQL and SQLite alike).
     sql = (
-        f"INSERT INTO {table} ({key_col}, {count_col}, {start_col}) VALUES (%s, 1, %s) "  # noqa: S608
+        f"INSERT INTO {table} ({key_col}, {count_col}, {pending_col}, {start_col}) "  # noqa: S608
+        f"VALUES (%s, 0, 1, %s) "
         f"ON CONFLICT ({key_col}) DO UPDATE SET "
-        f"{count_col} = CASE WHEN {table}.{start_col} <= %s THEN 1 ELSE {table}.{count_col} + 1 END, "
+        f"{count_col} = CASE WHEN {table}.{start_col} <= %s THEN 0 ELSE {table}.{count_col} END, "
+        f"{pending_col} = CASE WHEN {table}.{start_col} <= %s THEN 1 ELSE {table}.{pending_col} + 1 END, "
         f"{start_col} = CASE WHEN {table}.{start_col} <= %s THEN %s ELSE {table}.{start_col} END "
-        f"RETURNING {count_col}, {start_col}"
+        f"RETURNING {count_col}, {pending_col}, {start_col}"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [key, now, expired, expired, now])
+        cursor.execute(sql, [key, now, expired, expired, expired, now])
         row = cursor.fetchone()
     assert row is not None
-    return int(row[0]), int(row[1])
+    return int(row[0]), int(row[1]), int(row[2])
 
 
-def _give_back(key: str, window_start: int) -> None:
+def _settle(key: str, window_start: int, *, failed: bool) -> None:
     # Only within the same window: a new window has already started from zero.
-    LoginThrottle.objects.filter(key=key, window_start=window_start, count__gt=0).update(count=F("count") - 1)
+    changes: dict[str, CombinedExpression] = {"pending": F("pending") - 1}
+    if failed:
+        changes["count"] = F("count") + 1
+    LoginThrottle.objects.filter(key=key, window_start=window_start, pending__gt=0).update(**changes)
 
 
 @dataclass
 class LoginAttempt:
-    """A slot in the counters, held while the password is checked."""
+    """Slots in the counters, held while the password is checked."""
 
     slots: list[tuple[str, int]] = field(default_factory=list)
     settled: bool = False
 
     def succeeded(self) -> None:
         """The password was right: the attempt is not a failure."""
-        self._release()
+        self._settle(failed=False)
 
-    def _release(self) -> None:
+    def failed(self) -> None:
+        """The password was wrong: it counts as a failure until the window passes."""
+        self._settle(failed=True)
+
+    def _settle(self, *, failed: bool) -> None:
         if not self.settled:
             self.settled = True
             for key, window_start in self.slots:
-                _give_back(key, window_start)
+                _settle(key, window_start, failed=failed)
 
-    def failed(self) -> None:
-        """The password was wrong: the slot stays taken until the window passes."""
-        self.settled = True
+
+class _InFlight(Exception):
+    """Over the limit only because of attempts still being checked: worth waiting for."""
+
+
+def _wait_for_in_flight(seconds: float) -> None:
+    time.sleep(seconds)
+
+
+def _attempt_take(policy: ThrottlePolicy, address: str | None, login: str) -> LoginAttempt:
+    """Slots in both counters, or LoginThrottled / _InFlight with every slot given back."""
+    now = int(time.time())
+    pair_key, address_key = _keys(policy, address, login)
+    attempt = LoginAttempt()
+    refused_key, in_flight = None, False
+    window_end = now
+    for key, limit in ((pair_key, policy.max_failures), (address_key, policy.max_failures_per_address)):
+        failures, pending, window_start = _take_slot(key, now, policy.window_seconds)
+        attempt.slots.append((key, window_start))
+        if failures >= limit:
+            refused_key, window_end = key, max(window_end, window_start + policy.window_seconds)
+        elif failures + pending > limit:
+            in_flight = True
+    if refused_key is None and not in_flight:
+        return attempt
+    # Refused or deferred without a check, so it gives every slot back: waiting out the window is
+    # enough, retries while throttled never extend it.
+    attempt._settle(failed=False)
+    if refused_key is not None:
+        logger.warning("%s login throttled for %s (%s)", policy.scope, address, refused_key.split(":")[1])
+        raise LoginThrottled(retry_after=max(1, window_end - now))
+    raise _InFlight()
 
 
 def login_attempt_start(*, policy: ThrottlePolicy, address: str | None, login: str) -> LoginAttempt:
-    """Take a slot for one password check, or raise LoginThrottled (nothing counted then)."""
-    attempt = LoginAttempt()
+    """Take a slot for one password check, or raise LoginThrottled (nothing counted then).
+
+    Refused at once when the failures alone reach a limit; when only attempts still being checked
+    push it over, waits for them (up to IN_FLIGHT_WAIT_SECONDS) and tries again."""
     if policy.max_failures <= 0:
-        return attempt
-    now = int(time.time())
-    pair_key, address_key = _keys(policy, address, login)
-    for key, limit in ((pair_key, policy.max_failures), (address_key, policy.max_failures_per_address)):
-        count, window_start = _take_slot(key, now, policy.window_seconds)
-        attempt.slots.append((key, window_start))
-        if count > limit:
-            # Refused without a check, so it gives every slot back: waiting out the window is
-            # enough, retries while throttled never extend it.
-            attempt._release()
-            logger.warning("%s login throttled for %s (%s)", policy.scope, address, key.split(":")[1])
-            raise LoginThrottled(retry_after=max(1, window_start + policy.window_seconds - now))
-    return attempt
+        return LoginAttempt()
+    deadline = time.monotonic() + IN_FLIGHT_WAIT_SECONDS
+    delay = 0.02
+    while True:
+        try:
+            return _attempt_take(policy, address, login)
+        except _InFlight:
+            if time.monotonic() >= deadline:
+                logger.warning("%s login: too many attempts in flight from %s", policy.scope, address)
+                raise LoginThrottled(retry_after=1) from None
+        # Jittered and growing: many waiters do not poll the counters in step.
+        _wait_for_in_flight(delay * random.uniform(0.5, 1.5))
+        delay = min(delay * 2, 0.2)
 
 
 def login_throttle_prune(*, now: float | None = None, older_than_seconds: int) -> int:

@@ -100,12 +100,13 @@ class User(AbstractUser):
 
 
 class LoginThrottle(models.Model):
-    """One counter of login attempts (customers.login_throttle): failed ones plus those being
+    """One counter of login attempts (customers.login_throttle): the failed ones and those being
     checked right now, within a window that starts with the first attempt. Rows are bumped with one
     atomic upsert, so parallel attempts can never all pass the check."""
 
     key = models.CharField(max_length=96, primary_key=True)
-    count = models.IntegerField(default=0)
+    count = models.IntegerField(default=0)  # failed attempts
+    pending = models.IntegerField(default=0)  # attempts whose password is being checked
     window_start = models.BigIntegerField("начало окна (unix time)", default=0, db_index=True)
 
     class Meta:

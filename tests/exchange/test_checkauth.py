@@ -4,6 +4,7 @@ database, and the answer lines 1C reads (protocol.md §2.1, §3.1)."""
 from __future__ import annotations
 
 import base64
+import time
 from datetime import timedelta
 from typing import Any
 
@@ -12,7 +13,10 @@ from django.db.models import F
 from django.test import Client
 from django.utils import timezone
 
+from customers import login_throttle
+from customers.login_throttle import LoginAttempt, login_attempt_start
 from customers.models import LoginThrottle, User
+from exchange.auth import exchange_throttle_policy
 from exchange.models import ExchangeRequestLog, ExchangeSession
 from exchange.protocol import AUTH_FAILED, AUTH_THROTTLED
 from tests.exchange.conftest import PASSWORD, OneC, Response, assert_answer, basic, make_exchange_user
@@ -226,6 +230,88 @@ def test_a_success_does_not_count_as_a_failure(exchange_user: User) -> None:
         )
 
     assert checkauth(HTTP_AUTHORIZATION=basic("1c-exchange", PASSWORD), REMOTE_ADDR="10.0.0.1").lines[0] == "success"
+
+
+def in_flight(times: int, addr: str = "10.0.0.1") -> list[LoginAttempt]:
+    """Attempts whose password is being checked right now (by other requests)."""
+    return [
+        login_attempt_start(policy=exchange_throttle_policy(), address=addr, login="1c-exchange") for _ in range(times)
+    ]
+
+
+def test_a_right_password_waits_for_attempts_in_flight_instead_of_being_refused(
+    exchange_user: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    others = in_flight(5)  # the limit, all still being checked
+    waits: list[float] = []
+
+    def others_finish(seconds: float) -> None:
+        waits.append(seconds)
+        for attempt in others:
+            attempt.succeeded()
+
+    monkeypatch.setattr(login_throttle, "_wait_for_in_flight", others_finish)
+
+    response = checkauth(HTTP_AUTHORIZATION=basic("1c-exchange", PASSWORD), REMOTE_ADDR="10.0.0.1")
+
+    assert response.lines[0] == "success"
+    assert len(waits) == 1
+    assert sorted(LoginThrottle.objects.values_list("count", "pending")) == [(0, 0), (0, 0)]
+
+
+def test_an_attempt_in_flight_that_fails_at_the_limit_gets_the_waiting_one_refused(
+    exchange_user: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fail(4)
+    (other,) = in_flight(1)
+    monkeypatch.setattr(login_throttle, "_wait_for_in_flight", lambda seconds: other.failed())
+
+    response = checkauth(HTTP_AUTHORIZATION=basic("1c-exchange", PASSWORD), REMOTE_ADDR="10.0.0.1")
+
+    assert_answer(response, "failure", AUTH_THROTTLED)
+    assert sorted(LoginThrottle.objects.values_list("count", "pending")) == [(5, 0), (5, 0)]
+
+
+def test_attempts_in_flight_that_never_finish_refuse_after_a_bounded_wait(
+    exchange_user: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    in_flight(5)
+    monkeypatch.setattr(login_throttle, "IN_FLIGHT_WAIT_SECONDS", 0.3)
+    started = time.monotonic()
+
+    response = checkauth(HTTP_AUTHORIZATION=basic("1c-exchange", PASSWORD), REMOTE_ADDR="10.0.0.1")
+
+    assert_answer(response, "failure", AUTH_THROTTLED)
+    assert 0.3 <= time.monotonic() - started < 3
+    assert not ExchangeRequestLog.objects.filter(auth_failed=True).exists()  # the password was not checked
+    assert sorted(LoginThrottle.objects.values_list("count", "pending")) == [(0, 5), (0, 5)]
+
+
+def test_failures_at_the_limit_refuse_at_once_even_with_attempts_in_flight(
+    exchange_user: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fail(5)
+    LoginThrottle.objects.update(pending=3)  # attempts still being checked besides
+
+    def no_waiting(seconds: float) -> None:
+        raise AssertionError("waited although the failures alone reach the limit")
+
+    monkeypatch.setattr(login_throttle, "_wait_for_in_flight", no_waiting)
+
+    response = checkauth(HTTP_AUTHORIZATION=basic("1c-exchange", PASSWORD), REMOTE_ADDR="10.0.0.1")
+
+    assert_answer(response, "failure", AUTH_THROTTLED)
+
+
+def test_a_window_that_has_passed_forgets_attempts_in_flight_too(exchange_user: User) -> None:
+    fail(4)
+    in_flight(1)
+    LoginThrottle.objects.update(window_start=F("window_start") - 901)
+
+    response = checkauth(HTTP_AUTHORIZATION=basic("1c-exchange", PASSWORD), REMOTE_ADDR="10.0.0.1")
+
+    assert response.lines[0] == "success"
+    assert sorted(LoginThrottle.objects.values_list("count", "pending")) == [(0, 0), (0, 0)]
 
 
 def test_limits_are_configurable(exchange_user: User, settings) -> None:
