@@ -3,6 +3,7 @@ nginx in front of it. Each on a free loopback port, on the test database and the
 
 from __future__ import annotations
 
+import itertools
 import socket
 import subprocess
 import sys
@@ -94,3 +95,41 @@ def gunicorn(log: Path, *, workers: int = 2, **env: str) -> Iterator[Gunicorn]:
         yield Gunicorn(base_url=base_url, port=port, process=process, log=log)
     finally:
         stop_process(process)
+
+
+@contextmanager
+def onec_customers_service(log: Path, *, port: int | None = None) -> Iterator[str]:
+    """`python -m emulator customers-service`, the fake of 1C's customers HTTP service, in its own
+    process on ``port`` (a free one by default); yields the URL for ONEC_CUSTOMERS_URL. Its
+    customers live in that process: stopping it loses them, as 1C would not."""
+    port = port or free_port()
+    with log.open("ab") as sink:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "emulator", "customers-service", "--port", str(port), "--seed", "1"],
+            cwd=ROOT, env=process_env(), stdout=sink, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    url = f"http://127.0.0.1:{port}/customers"
+    try:
+        wait_until_up(url, process, log, "customers service")
+        yield url
+    finally:
+        stop_process(process)
+
+
+class RoundRobinTransport(httpx.BaseTransport):
+    """Sends each request to the next of ``ports`` on loopback, as a load balancer in front of
+    several web processes would: one 1C session spread over all of them."""
+
+    def __init__(self, ports: Sequence[int]) -> None:
+        self._ports = itertools.cycle(ports)
+        self._transport = httpx.HTTPTransport()
+        self.sent: dict[int, int] = dict.fromkeys(ports, 0)
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        port = next(self._ports)
+        self.sent[port] += 1
+        request.url = request.url.copy_with(port=port)
+        return self._transport.handle_request(request)
+
+    def close(self) -> None:
+        self._transport.close()
