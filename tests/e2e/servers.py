@@ -4,9 +4,12 @@ nginx in front of it. Each on a free loopback port, on the test database and the
 from __future__ import annotations
 
 import itertools
+import os
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -133,3 +136,63 @@ class RoundRobinTransport(httpx.BaseTransport):
 
     def close(self) -> None:
         self._transport.close()
+
+
+@dataclass
+class PrivatePostgres:
+    """A PostgreSQL server of its own (initdb into a temporary folder, a free port): a test may
+    restart it without touching the machine's cluster, which other test runs share."""
+
+    url: str
+    data_dir: Path
+    pg_ctl: Path
+
+    def _ctl(self, *args: str) -> None:
+        # The server's output goes to its log (-l), never to our pipes, which it would hold open.
+        log = ["-l", str(self.data_dir.parent / "server.log")] if args[-1] in ("start", "restart") else []
+        subprocess.run(
+            ["runuser", "-u", "postgres", "--", str(self.pg_ctl), "-D", str(self.data_dir), "-w", *log, *args],
+            check=True, capture_output=True, timeout=120,
+        )  # fmt: skip
+
+    def restart(self) -> None:
+        """``pg_ctl restart -m fast``: every connection is cut, as by a restart in production."""
+        self._ctl("-m", "fast", "restart")
+
+    def stop(self) -> None:
+        self._ctl("-m", "immediate", "stop")
+
+
+def postgres_binaries() -> Path | None:
+    """The bin folder of the newest PostgreSQL installed from Debian's packages, if any."""
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
+    return found[-1].parent if found and shutil.which("runuser") and os.geteuid() == 0 else None
+
+
+@contextmanager
+def private_postgres() -> Iterator[PrivatePostgres]:
+    """Initialise and start a throwaway cluster (as the postgres user; needs root), migrated for the
+    site; yields its ``postgres`` database's URL. Durability is off: it lives for one test."""
+    binaries = postgres_binaries()
+    assert binaries is not None
+    root = Path(tempfile.mkdtemp(prefix="shop1c-pg-"))
+    shutil.chown(root, user="postgres")
+    data_dir, port = root / "data", free_port()
+    subprocess.run(
+        ["runuser", "-u", "postgres", "--", str(binaries / "initdb"), "-D", str(data_dir), "-A", "trust", "-U", "postgres"],
+        check=True, capture_output=True, timeout=120,
+    )  # fmt: skip
+    options = f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off"
+    server = PrivatePostgres(
+        url=f"postgres://postgres@127.0.0.1:{port}/postgres", data_dir=data_dir, pg_ctl=binaries / "pg_ctl"
+    )
+    server._ctl("-o", options, "start")
+    try:
+        subprocess.run(
+            [sys.executable, "manage.py", "migrate", "--noinput", "-v0"],
+            cwd=ROOT, env=process_env(DATABASE_URL=server.url), check=True, capture_output=True, timeout=300,
+        )  # fmt: skip
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(root, ignore_errors=True)

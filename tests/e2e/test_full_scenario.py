@@ -18,6 +18,7 @@ import subprocess
 import sys
 import time
 import uuid
+import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
@@ -47,10 +48,20 @@ from tests.e2e.servers import (
     free_port,
     gunicorn,
     onec_customers_service,
+    postgres_binaries,
+    private_postgres,
     stop_process,
 )
 from tests.exchange.conftest import PASSWORD, make_exchange_user
-from tests.services import ROOT, celery_beat_process, celery_worker_process, require_postgres, require_redis
+from tests.services import (
+    ROOT,
+    celery_beat_process,
+    celery_worker_process,
+    need,
+    process_env,
+    require_postgres,
+    require_redis,
+)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
@@ -482,3 +493,58 @@ def restart_redis() -> None:
         timeout=20,
     )
     subprocess.run([str(ROOT / ".ci" / "start-redis")], check=True, timeout=60)
+
+
+def test_a_postgresql_restart_during_an_upload_fails_it_with_a_failure_line_and_a_retry_succeeds(
+    tmp_path: Path,
+) -> None:
+    # A PostgreSQL of the test's own: restarting the machine's cluster would cut every other test
+    # run's connections.
+    need(postgres_binaries() is not None, "needs PostgreSQL's server binaries and root to run one of the test's own")
+    require_redis()
+    queue = f"scenario-{uuid.uuid4().hex[:8]}"
+    password = "Obmen-sklad-2024"
+    with private_postgres() as database:
+        env = {"DATABASE_URL": database.url, "CELERY_QUEUE": queue}
+        subprocess.run(
+            [sys.executable, "manage.py", "create_exchange_user", "exchange1c", "--password", password],
+            cwd=ROOT, env=process_env(**env), check=True, capture_output=True, timeout=120,
+        )  # fmt: skip
+        with (
+            celery_worker_process(tmp_path / "worker.log", queues=queue, name=queue, **env),
+            gunicorn(tmp_path / "web.log", workers=2, **env) as web,
+            OneCClient(f"{web.base_url}/1c/exchange", "exchange1c", password, poll_interval=0.2) as onec,
+        ):
+            package = catalog_package(tmp_path / "catalog")
+            archive = tmp_path / "import.zip"
+            with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as bundle:
+                for path in sorted(package.iterdir()):
+                    bundle.write(path, arcname=path.name)
+            data = archive.read_bytes()
+            onec.checkauth("catalog")
+            onec.init("catalog")
+            assert onec.session is not None
+
+            def body_with_a_restart_in_the_middle() -> Iterator[bytes]:
+                yield data[: len(data) // 2]
+                time.sleep(1)  # the server has looked the session up and reads the body
+                database.restart()
+                yield data[len(data) // 2 :]
+
+            answer = httpx.post(
+                onec.build_url("catalog", "file", filename="import.zip"),
+                content=body_with_a_restart_in_the_middle(),
+                headers={
+                    "Cookie": onec.session.cookie_header,
+                    "Content-Type": "application/octet-stream",
+                    "Content-Length": str(len(data)),
+                },
+                timeout=60,
+            )
+            assert answer.status_code == 200
+            assert answer.text.startswith("failure\n") and answer.text.split("\n")[1]
+
+            # 1C repeats the exchange, which goes through.
+            report = onec.run_catalog_exchange(package)
+            assert [result.message.splitlines()[0] for result in report.imports] == ["Импорт успешно завершен."] * 2
+            assert httpx.get(f"{web.base_url}/api/products/", timeout=30).json()["count"] == 35
