@@ -5,6 +5,11 @@ exchange that hands a customer's order out once and brings 1C's status back; the
 1C through the worker. Then the same on two web servers and two workers sharing one
 EXCHANGE_DATA_DIR, one 1C session spread over both servers, and the import lock held across them.
 
+Then faults survived on such processes (issue 9 item 3): the disk reserve reached, 1C's customers
+service down for a while, Redis restarted between query and success (only with
+E2E_DISRUPT_SERVICES=1: the machine's Redis is shared), PostgreSQL restarted during an upload (a
+PostgreSQL of the test's own). The worker killed mid-import: test_import_worker_killed.py.
+
 The site's processes use a Celery queue of their own (CELERY_QUEUE), so that the suite's shared
 worker (tests/conftest.py), which runs with other folders and settings, never takes their tasks.
 """
