@@ -169,6 +169,13 @@ CELERY_RESULT_BACKEND = env_str(
     "Where task results are kept; follows a Redis broker, else a SQLite file.",
 )
 CELERY_TASK_ALWAYS_EAGER = False
+# The queue every task of the site goes to and a worker started without -Q consumes: sites (or
+# test runs) sharing one broker database each use their own.
+CELERY_TASK_DEFAULT_QUEUE = env_str(
+    "CELERY_QUEUE",
+    "celery",
+    "Celery queue the site's tasks go to and its workers consume (one per site on a shared broker).",
+)
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_RESULT_EXPIRES = 24 * 3600

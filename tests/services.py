@@ -7,6 +7,7 @@ instead, so CI can never pass by skipping.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import socket
 import subprocess
@@ -17,6 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from celery.beat import PersistentScheduler
 from django.conf import settings
 from django.db import connection
 
@@ -91,14 +93,17 @@ def process_env(**extra: str) -> dict[str, str]:
 
 @contextmanager
 def celery_worker_process(
-    log_path: Path, *, queues: str | None = None, **env: str
+    log_path: Path, *, queues: str | None = None, name: str | None = None, **env: str
 ) -> Iterator[subprocess.Popen[bytes]]:
-    """A real `celery worker` in its own process, consuming from the configured broker."""
+    """A real `celery worker` in its own process, consuming from the configured broker. Workers
+    running side by side need a ``name`` each (the job engine tells workers apart by name); the
+    node name is ``<name>@<host>``."""
     from config.celery import app
 
     app.control.purge()
     queue_args = ["-Q", queues] if queues else []
-    name = f"test-{os.getpid()}-{queues or 'default'}@{socket.gethostname()}"
+    node = name or f"test-{os.getpid()}-{queues or 'default'}"
+    name = f"{node}@{socket.gethostname()}"
     with log_path.open("wb") as log:
         proc = subprocess.Popen(
             [
@@ -132,6 +137,41 @@ def celery_worker_process(
                 break
         else:
             raise RuntimeError(f"worker did not answer ping:\n{log_path.read_text()[-4000:]}")
+        yield proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+class DueAtStartScheduler(PersistentScheduler):
+    """Beat as it starts after a long stop: every entry of CELERY_BEAT_SCHEDULE is due at once,
+    then runs on its own interval. A fresh beat would first wait a whole interval (a minute and
+    more), which a test cannot afford."""
+
+    def setup_schedule(self) -> None:
+        super().setup_schedule()
+        for entry in self.schedule.values():
+            entry.last_run_at = entry.default_now() - dt.timedelta(days=1)
+
+
+@contextmanager
+def celery_beat_process(log_path: Path, **env: str) -> Iterator[subprocess.Popen[bytes]]:
+    """A real `celery beat` in its own process (as deploy/ and `make run` start it, with its
+    schedule file beside the log), sending the periodic tasks to the configured broker."""
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen(
+            [
+                sys.executable, "-m", "celery", "-A", "config", "beat", "-l", "info",
+                "--schedule", str(log_path.with_suffix(".schedule")),
+                "--scheduler", "tests.services:DueAtStartScheduler",
+            ],
+            cwd=ROOT, env=process_env(**env), stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    try:
         yield proc
     finally:
         proc.terminate()
