@@ -43,6 +43,7 @@ from exchange.counterparties.client import CallResult, CustomersServiceClient
 from exchange.counterparties.mapper import CustomerDataInvalid, CustomerDataMapper
 from exchange.counterparties.models import CustomerSyncLog, CustomerSyncState, SyncDirection, SyncOutcome
 from exchange.protocol import ONEC_ID_DIFFERS, ONEC_ID_TAKEN
+from observability.events import CustomerOutcome, CustomerSynced, emit
 
 logger = logging.getLogger(__name__)
 
@@ -179,7 +180,18 @@ def customer_export_attempt(*, customer_id: int, conf: CustomerSyncSettings | No
         outcome = _record_success(customer_id, version, attempt, result)
     else:
         outcome = _record_failure(customer_id, attempt, result, conf)
+    synced = _SYNCED_EVENT_OUTCOMES.get(outcome.outcome)
+    if synced is not None:
+        emit(CustomerSynced(outcome=synced, duration_seconds=result.duration))
     return AttemptResult(outcome.outcome, outcome.retry_in, outcome.reason, new=new)
+
+
+# What an attempt's outcome counts as at /metrics (customers_exported / _retried / _failed).
+_SYNCED_EVENT_OUTCOMES: dict[str, CustomerOutcome] = {
+    SyncOutcome.SUCCESS: "exported",
+    SyncOutcome.RETRY: "retried",
+    SyncOutcome.FAILED: "failed",
+}
 
 
 def _log(customer_id: int, outcome: str, attempt: int, result: CallResult, **extra: Any) -> None:

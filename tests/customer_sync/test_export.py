@@ -313,3 +313,25 @@ def test_extra_fields_cannot_exchange_rights_secrets_or_sync_bookkeeping(setting
     settings.ONEC_EXTRA_FIELDS = [f"{field}:X"]
     with pytest.raises(ImproperlyConfigured, match=field):
         customer_sync_settings()
+
+
+def test_attempts_are_counted_at_metrics_as_exported_retried_and_failed(
+    onec_service: CustomersService, settings: SettingsWrapper
+) -> None:
+    from django.test import Client
+
+    from tests.observability.conftest import scrape, value
+
+    settings.ONEC_SYNC_MAX_ATTEMPTS = 2
+    client = Client()
+    before = scrape(client)
+    onec_service.script.extend(ScriptedAnswer(502, "bad gateway") for _ in range(2))
+    failing = marked()
+    attempt(failing)  # retried
+    attempt(failing)  # the last attempt: failed
+    attempt(marked())  # exported
+
+    after = scrape(client)
+    for outcome in ("exported", "retried", "failed"):
+        counted = value(after, "customers_export_attempts_total", outcome=outcome)
+        assert counted - value(before, "customers_export_attempts_total", outcome=outcome) == 1, outcome
