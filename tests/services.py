@@ -16,6 +16,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from celery.beat import PersistentScheduler
@@ -91,6 +92,29 @@ def process_env(**extra: str) -> dict[str, str]:
     return env
 
 
+def _purge_queues(app: Any) -> None:
+    """Empty the broker's queues; after a broker restart (a fault test) this process's pooled
+    connections are dead, so they are dropped and the purge is tried again."""
+    for attempt in range(3):
+        try:
+            app.control.purge()
+            return
+        except Exception:
+            if attempt == 2:
+                raise
+            drop_broker_connections(app)
+            time.sleep(0.5)
+
+
+def drop_broker_connections(app: Any) -> None:
+    """Forget this process's pooled broker connections (a new pool is made on next use)."""
+    from kombu import pools
+
+    pools.reset()  # closes kombu's shared pools and forgets them
+    app._pool = None
+    app.amqp._producer_pool = None  # what control commands (ping, purge) publish through
+
+
 @contextmanager
 def celery_worker_process(
     log_path: Path, *, queues: str | None = None, name: str | None = None, **env: str
@@ -100,7 +124,7 @@ def celery_worker_process(
     node name is ``<name>@<host>``."""
     from config.celery import app
 
-    app.control.purge()
+    _purge_queues(app)
     queue_args = ["-Q", queues] if queues else []
     node = name or f"test-{os.getpid()}-{queues or 'default'}"
     name = f"{node}@{socket.gethostname()}"

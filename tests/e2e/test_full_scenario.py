@@ -62,6 +62,7 @@ from tests.services import (
     ROOT,
     celery_beat_process,
     celery_worker_process,
+    drop_broker_connections,
     need,
     process_env,
     require_postgres,
@@ -498,6 +499,15 @@ def restart_redis() -> None:
         timeout=20,
     )
     subprocess.run([str(ROOT / ".ci" / "start-redis")], check=True, timeout=60)
+    # This process's pooled connections (Celery's, the cache's) were to the old server: drop them,
+    # so that what runs after this test connects afresh.
+    from django.core.cache import cache
+
+    from config.celery import app
+
+    drop_broker_connections(app)
+    for pool in getattr(getattr(cache, "_cache", None), "_pools", {}).values():
+        pool.disconnect()  # Django's Redis cache keeps its redis-py pools; close() keeps them open
 
 
 def test_a_postgresql_restart_during_an_upload_fails_it_with_a_failure_line_and_a_retry_succeeds(
