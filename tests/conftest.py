@@ -22,6 +22,9 @@ ONEC_TEST_SETTINGS = {
 }
 
 
+TEST_MIN_FREE_BYTES = 64 * 1024 * 1024
+
+
 @pytest.fixture(autouse=True)
 def _test_settings(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[None]:
     """Each test gets its own media and exchange folders, so files never leak between tests.
@@ -36,6 +39,9 @@ def _test_settings(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[N
     django_settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     django_settings.MEDIA_ROOT = tmp_path / "media"
     django_settings.EXCHANGE_DATA_DIR = tmp_path / "exchange"
+    # The production reserve (1 GiB) would make the suite fail on a nearly full disk; the tests
+    # of the reserve set their own value.
+    django_settings.EXCHANGE_MIN_FREE_BYTES = TEST_MIN_FREE_BYTES
     # A namespace of its own in the shared cache (Redis or the file cache): no rate limit counted
     # by one test is seen by another, and nothing is flushed (the Redis db may hold the broker).
     caches = {name: dict(conf) for name, conf in django_settings.CACHES.items()}

@@ -86,6 +86,8 @@ def process_env(**extra: str) -> dict[str, str]:
         DJANGO_MEDIA_ROOT=str(settings.MEDIA_ROOT),
         DJANGO_SECRET_KEY=settings.SECRET_KEY,
         CACHE_KEY_PREFIX=str(settings.CACHES["default"].get("KEY_PREFIX", "")),
+        # Session-wide processes start before any test's settings: never the production 1 GiB.
+        EXCHANGE_MIN_FREE_BYTES=str(min(int(settings.EXCHANGE_MIN_FREE_BYTES), 64 * 1024 * 1024)),
         PYTHONUNBUFFERED="1",
     )
     env.update(extra)
