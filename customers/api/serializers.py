@@ -5,24 +5,13 @@ from typing import Any
 from rest_framework import serializers
 
 from customers.models import CustomerType, User
+from customers.services import PROFILE_FIELDS
 
 
 class CustomerSerializer(serializers.ModelSerializer[User]):
     class Meta:
         model = User
-        fields = (
-            "id",
-            "email",
-            "first_name",
-            "last_name",
-            "phone",
-            "customer_type",
-            "company_name",
-            "inn",
-            "kpp",
-            "address",
-            "role",
-        )
+        fields = ("id", *PROFILE_FIELDS, "role")  # what a customer sees of their profile
         read_only_fields = fields
 
 
