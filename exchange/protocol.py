@@ -165,6 +165,10 @@ ZIP_DISK_SPACE_LOW = "Недостаточно места на диске сер
 SALE_SUCCESS_WITHOUT_QUERY = "Предупреждение: подтверждение без выгрузки заказов в этом сеансе; ничего не отмечено."
 SALE_SUCCESS_REPEATED = "Предупреждение: получение заказов уже подтверждено в этом сеансе; ничего не отмечено."
 SALE_IMPORT_DONE = "Изменения заказов применены."
+# Warnings 1C's operator reads after "success" for documents it sent back (Bitrix's texts, BX-SALE-LANG).
+SALE_ORDER_NOT_FOUND = "Заказ №{number} на сайте не найден."
+SALE_LINE_VARIANT_UNKNOWN = "Заказ №{number}: товар с Ид {item_id} на сайте не найден, строка не добавлена."
+SALE_DOCUMENT_WITHOUT_ID = "Для документа со стороны 1С не передан уникальный идентификатор - 'Ид'."
 SALE_IMPORT_SKIPPED = "Файл не содержит заказов."
 SALE_FILE_MALFORMED = "Файл {name} не прочитан, изменения заказов не применены: {reason}"
 SALE_FILE_NOT_ORDERS = "Файл {name} не содержит документов CommerceML; изменения заказов не применены."

@@ -37,6 +37,7 @@ from catalog.models import ProductVariant
 from commerceml.errors import CommerceMLValueError
 from commerceml.records import DELIVERY_ITEM_ID, Document, DocumentItem
 from commerceml.values import parse_date, parse_time
+from exchange.protocol import SALE_DOCUMENT_WITHOUT_ID, SALE_LINE_VARIANT_UNKNOWN, SALE_ORDER_NOT_FOUND
 from orders.models import (
     Order,
     OrderHistory,
@@ -58,10 +59,6 @@ SHIPMENT_OPERATIONS = frozenset({"отпуск товара", "отгрузка"
 SERVICE_KIND = "услуга"
 CENT = Decimal("0.01")
 
-# Warnings 1C's operator reads after "success" (Bitrix's texts where it has them, BX-SALE-LANG).
-ORDER_NOT_FOUND = "Заказ №{number} на сайте не найден."
-LINE_VARIANT_UNKNOWN = "Заказ №{number}: товар с Ид {item_id} на сайте не найден, строка не добавлена."
-DOCUMENT_WITHOUT_ID = "Для документа со стороны 1С не передан уникальный идентификатор - 'Ид'."
 
 _BRACKETED = re.compile(r"^\s*\[([^\]]*)\]\s*(.*)$")
 
@@ -198,7 +195,7 @@ def _apply_lines(update: _OrderUpdate, items: tuple[DocumentItem, ...], report: 
             variant = ProductVariant.objects.filter(onec_id=line.id).first()
             if variant is None:
                 report.warnings.append(
-                    (order.number, LINE_VARIANT_UNKNOWN.format(number=order.number, item_id=line.id))
+                    (order.number, SALE_LINE_VARIANT_UNKNOWN.format(number=order.number, item_id=line.id))
                 )
                 continue
             OrderItem.objects.create(
@@ -339,7 +336,7 @@ def document_apply(*, document: Document, status_map: dict[str, str] | None = No
         if order is None:
             number = document.base_id or document.number or document.id
             report.unknown.append(number)
-            report.warnings.append((number, ORDER_NOT_FOUND.format(number=number)))
+            report.warnings.append((number, SALE_ORDER_NOT_FOUND.format(number=number)))
             return report
         update = _OrderUpdate(order)
         when = (
@@ -358,13 +355,13 @@ def document_apply(*, document: Document, status_map: dict[str, str] | None = No
     if operation not in ORDER_OPERATIONS:
         return report  # invoices and other documents 1C may attach say nothing about the order
     if not document.id.strip():
-        report.warnings.append((None, DOCUMENT_WITHOUT_ID))
+        report.warnings.append((None, SALE_DOCUMENT_WITHOUT_ID))
         return report
     order = _find_order(document.id, document.number)
     if order is None:
         number = document.number or document.id
         report.unknown.append(number)
-        report.warnings.append((number, ORDER_NOT_FOUND.format(number=number)))
+        report.warnings.append((number, SALE_ORDER_NOT_FOUND.format(number=number)))
         return report
     _save(_apply_order_document(order, document, status_map, report), report)
     return report

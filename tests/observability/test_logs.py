@@ -77,7 +77,7 @@ def test_the_proxys_request_id_is_kept_only_behind_a_trusted_proxy(
     untrusted = catalog.client.get(catalog.url("init"), **header)
     assert untrusted["X-Request-ID"] != header["HTTP_X_REQUEST_ID"]
 
-    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}
+    settings.TRUSTED_PROXIES = 1
     catalog._cookies()
     trusted = catalog.client.get(catalog.url("complete"), **header)
     assert trusted["X-Request-ID"] == header["HTTP_X_REQUEST_ID"]
