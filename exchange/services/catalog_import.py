@@ -27,7 +27,7 @@ from django.db.models.functions import Concat
 from django.utils import timezone
 
 from catalog.models import Product, ProductVariant
-from commerceml.detect import detect_file_kind, import_rank
+from commerceml.detect import FileKind, detect_file_kind, import_rank
 from commerceml.errors import CommerceMLError
 from commerceml.pipe import iter_records_in_subprocess
 from commerceml.reader import iter_records
@@ -383,8 +383,10 @@ class CatalogJobImporter:
         file.digest = scan.digest
         contained = CatalogFileState(file=file)
         note = ""
-        # Pictures sent with the file may have changed while the XML did not: import it then.
-        earlier = None if pictures_sent(Path(job.base_dir)) else _unchanged_since(file, job)
+        # Pictures sent with a catalog file may have changed while its XML did not: import it then.
+        # Only products name pictures, so offers, prices and rests files are still skipped.
+        pictures_may_change = file.kind == FileKind.CATALOG and pictures_sent(Path(job.base_dir))
+        earlier = None if pictures_may_change else _unchanged_since(file, job)
         if earlier is not None:
             before = earlier.catalog
             self.importer.adopt_file(

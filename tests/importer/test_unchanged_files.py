@@ -103,3 +103,18 @@ def test_a_re_export_that_differs_only_in_its_stamp_is_skipped(run_import, tmp_p
 
     assert again.files.get().reused_from == first.files.get()
     assert set(Product.objects.filter(is_active=True).values_list("onec_id", flat=True)) == {"a", "b"}
+
+
+def test_with_pictures_sent_only_the_catalog_file_is_imported_again(run_import, tmp_path: Path) -> None:
+    from tests.importer.cml import Offer, offers_xml
+
+    folder = _folder(tmp_path, ("import.xml", [Prod("a"), Prod("b")]))
+    write(folder, "offers.xml", offers_xml([Offer("a"), Offer("b")]))
+    (folder / "import_files").mkdir()
+    run_import(folder)
+
+    again = run_import(folder)
+
+    reused = {file.name: file.reused_from_id is not None for file in again.files.all()}
+    # A picture may have changed beside an unchanged import.xml; offers name no pictures.
+    assert reused == {"import.xml": False, "offers.xml": True}
