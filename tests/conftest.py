@@ -102,3 +102,14 @@ def worker(
     settings.EXCHANGE_DATA_DIR = worker_shared_dirs / "exchange"
     settings.MEDIA_ROOT = worker_shared_dirs / "media"
     return celery_worker_proc
+
+
+@pytest.fixture
+def queued(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Import jobs 1C starts through mode=import (any kind) are queued but not run until the test
+    says so (tests.importer.conftest.run_queued runs them as the worker would)."""
+    from exchange import jobs
+
+    ids: list[int] = []
+    monkeypatch.setattr(jobs, "job_enqueue", lambda *, job: ids.append(job.pk))
+    return ids

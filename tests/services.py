@@ -94,6 +94,17 @@ def process_env(**extra: str) -> dict[str, str]:
     return env
 
 
+def stop_process(process: subprocess.Popen[bytes], *, timeout: float = 30) -> None:
+    """Terminate a process the tests started, killing it when it does not stop in time."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
 def _purge_queues(app: Any) -> None:
     """Empty the broker's queues; after a broker restart (a fault test) this process's pooled
     connections are dead, so they are dropped and the purge is tried again."""
@@ -165,12 +176,7 @@ def celery_worker_process(
             raise RuntimeError(f"worker did not answer ping:\n{log_path.read_text()[-4000:]}")
         yield proc
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc)
 
 
 class DueAtStartScheduler(PersistentScheduler):
@@ -200,9 +206,4 @@ def celery_beat_process(log_path: Path, **env: str) -> Iterator[subprocess.Popen
     try:
         yield proc
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc)

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.services import ROOT, process_env
+from tests.services import ROOT, process_env, stop_process
 
 
 def free_port() -> int:
@@ -42,16 +42,6 @@ def wait_until_up(
             if time.monotonic() > deadline:
                 raise RuntimeError(f"{what} did not start:\n{log.read_text(errors='replace')[-3000:]}") from None
             time.sleep(0.2)
-
-
-def stop_process(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 @contextmanager

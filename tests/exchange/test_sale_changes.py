@@ -17,28 +17,15 @@ from rest_framework.test import APIClient
 from commerceml.records import DELIVERY_ITEM_ID, Document, DocumentItem
 from commerceml.writer import open_writer
 from customers.models import User
-from exchange import jobs
 from exchange.protocol import SALE_FILE_MALFORMED, SALE_FILE_NOT_ORDERS, SALE_IMPORT_DONE, SALE_LEGACY_ARCHIVE
 from exchange.sale.applier import document_apply, documents_apply
 from orders.models import Order, OrderHistory, OrderStatus, OrderStatusMapping, PaymentStatus, ShipmentStatus
 from orders.services import order_status_email_send
 from tests.exchange.conftest import PASSWORD, OneC, assert_answer
 from tests.factories import OrderFactory, OrderItemFactory, ProductFactory, ProductVariantFactory, UserFactory
+from tests.importer.conftest import run_queued
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def queued(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """Jobs 1C's mode=import queues, held until the test runs them as the worker would."""
-    ids: list[int] = []
-    monkeypatch.setattr(jobs, "job_enqueue", lambda *, job: ids.append(job.pk))
-    return ids
-
-
-def run_queued(ids: list[int]) -> None:
-    while ids:
-        jobs.job_run(job_id=ids.pop(0))
 
 
 def placed(*, lines: int = 2, **fields: object) -> Order:

@@ -7,7 +7,6 @@ import pytest
 
 from exchange import jobs
 from exchange.models import ImportSession
-from exchange.services import catalog_import
 from exchange.services.catalog_import import import_session_create, import_session_run
 
 SAMPLES = Path(__file__).resolve().parent.parent / "data" / "cml"
@@ -29,18 +28,10 @@ def run_import() -> Runner:
     return run
 
 
-@pytest.fixture
-def queued(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """Imports 1C starts through mode=import are queued but not run until the test says so."""
-    ids: list[int] = []
-    monkeypatch.setattr(jobs, "job_enqueue", lambda *, job: ids.append(job.pk))
-    return ids
-
-
 def run_queued(ids: list[int]) -> None:
-    """Run the queued imports in this process, as the worker would."""
+    """Run the queued import jobs (any kind) in this process, as the worker would."""
     while ids:
-        catalog_import.import_session_run(import_session_id=ids.pop(0))
+        jobs.job_run(job_id=ids.pop(0))
 
 
 # The in-process 1C client of the endpoint's tests, for tests that go through mode=import.

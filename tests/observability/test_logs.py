@@ -117,9 +117,9 @@ def test_an_unknown_log_format_is_refused_at_start() -> None:
     assert "LOG_FORMAT must be plain or json" in result.stderr
 
 
-def test_a_failing_imports_log_line_names_its_exchange(catalog: OneC, monkeypatch: pytest.MonkeyPatch) -> None:
-    queued: list[int] = []
-    monkeypatch.setattr(jobs, "job_enqueue", lambda *, job: queued.append(job.pk))
+def test_a_failing_imports_log_line_names_its_exchange(
+    catalog: OneC, queued: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
     catalog.post_file("import.xml", b"<x/>")
     catalog.import_file("import.xml")
 
