@@ -1,4 +1,4 @@
-"""Catalog write paths used by the shop itself (the admin); the 1C importer has its own.
+"""Catalog write paths used by the shop itself (the admin); an exchange writes sets of rows through catalog.sync.
 
 How a product is sold: always through a ProductVariant. A product without characteristics has
 one *default* variant (``is_default``); a product created in the admin gets it from

@@ -19,46 +19,52 @@ Strategy (documented for operators in docs/catalog-import.md):
 from __future__ import annotations
 
 import dataclasses
-import functools
 import hashlib
-import json
 import logging
 import marshal
 import operator
 import os
 import shutil
 from array import array
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, TypeVar
 
 from django.conf import settings
-from django.db import models, transaction
-from django.utils import timezone
+from django.db import transaction
 
-from catalog.models import (
-    Category,
-    Price,
-    PriceType,
-    Product,
-    ProductImage,
-    ProductPropertyValue,
-    ProductVariant,
-    Property,
-    PropertyValue,
-    Stock,
-    Warehouse,
+from catalog.sync import (
+    CatalogWriter,
+    CategoryRow,
+    OptionRow,
+    PriceRow,
+    PriceTypeRow,
+    ProductImageRow,
+    ProductRow,
+    ProductValueRow,
+    PropertyRow,
+    StockRow,
+    StoredVariant,
+    VariantPartsRow,
+    VariantRow,
+    WarehouseRow,
+    catalog_ids,
+    images_remove_unused,
+    products_deactivate_all_but,
+    variants_deactivate_all_but,
+    variants_ensure_default,
 )
 from commerceml import records as cml
 from exchange.conf import exchange_settings
-from exchange.importers.bulk import BulkWriter, Table
 from exchange.importers.limits import catalog_limits
 from exchange.importers.pipeline import read_ahead
 from exchange.importers.report import ImportReport
 
 logger = logging.getLogger(__name__)
+
+ReferenceRow = TypeVar("ReferenceRow", PriceTypeRow, WarehouseRow)
 
 # Measured on the 100k-product benchmark catalog (2 cores, PostgreSQL 15): 1000 keeps each
 # COPY + merge around 50-100 ms and progress updates frequent; 5000 was no faster.
@@ -112,180 +118,6 @@ def _offer_digest(offer: cml.Offer) -> str:
     )
 
 
-def _table(
-    model: type[models.Model],
-    columns: tuple[str, ...],
-    *,
-    key: tuple[str, ...],
-    update: tuple[str, ...] = (),
-    timestamps: bool = True,
-    json_columns: frozenset[str] = frozenset(),
-) -> Table:
-    """A BulkWriter table of a catalog model: the table and column names come from the model's
-    ``_meta`` (fields by name or attname), so a catalog migration that renames or drops one
-    fails here, when the importer is loaded, not in the middle of an import."""
-
-    def column(name: str) -> str:
-        field = model._meta.get_field(name)
-        assert isinstance(field, models.Field) and field.column, f"{model.__name__}.{name} is not a column"
-        return field.column
-
-    return Table(
-        model._meta.db_table,
-        tuple(map(column, columns)),
-        key=tuple(map(column, key)),
-        update=tuple(map(column, update)),
-        timestamps=timestamps,
-        json_columns=frozenset(map(column, json_columns)),
-    )
-
-
-CATEGORY_TABLE = Category._meta.db_table
-PROPERTY_TABLE = Property._meta.db_table
-PROPERTYVALUE_TABLE = PropertyValue._meta.db_table
-PRICETYPE_TABLE = PriceType._meta.db_table
-WAREHOUSE_TABLE = Warehouse._meta.db_table
-PRODUCT_TABLE = Product._meta.db_table
-PRODUCTPROPERTYVALUE_TABLE = ProductPropertyValue._meta.db_table
-PRODUCTIMAGE_TABLE = ProductImage._meta.db_table
-PRODUCTVARIANT_TABLE = ProductVariant._meta.db_table
-PRICE_TABLE = Price._meta.db_table
-STOCK_TABLE = Stock._meta.db_table
-
-
-CATEGORIES = _table(
-    Category,
-    ("onec_id", "name", "is_active", "sort_order", "content_hash"),
-    key=("onec_id",),
-    update=("name", "is_active", "sort_order", "content_hash"),
-)
-CATEGORY_PARENTS = _table(Category, ("id", "parent_id"), key=("id",), update=("parent_id",))
-PROPERTIES = _table(
-    Property,
-    ("onec_id", "name", "value_type", "for_products", "for_offers", "is_active", "content_hash"),
-    key=("onec_id",),
-    update=("name", "value_type", "for_products", "for_offers", "is_active", "content_hash"),
-)
-PROPERTY_OPTIONS = _table(
-    PropertyValue,
-    ("property_id", "onec_id", "value"),
-    key=("property_id", "onec_id"),
-    update=("value",),
-    timestamps=False,
-)
-PRICE_TYPES = _table(PriceType, ("onec_id", "name", "currency"), key=("onec_id",), update=("name", "currency"))
-WAREHOUSES = _table(Warehouse, ("onec_id", "name", "is_active"), key=("onec_id",), update=("name", "is_active"))
-PRODUCTS = _table(
-    Product,
-    (
-        "onec_id",
-        "article",
-        "name",
-        "description",
-        "category_id",
-        "unit_code",
-        "unit_name",
-        "is_active",
-        "requisites",
-        "content_hash",
-        "catalog_onec_id",
-    ),
-    key=("onec_id",),
-    update=(
-        "article",
-        "name",
-        "description",
-        "category_id",
-        "unit_code",
-        "unit_name",
-        "is_active",
-        "requisites",
-        "content_hash",
-        "catalog_onec_id",
-    ),
-    json_columns=frozenset({"requisites"}),
-)
-PRODUCT_VALUES = _table(
-    ProductPropertyValue, ("product_id", "property_id", "value", "reference_id"), key=(), timestamps=False
-)
-PRODUCT_IMAGES = _table(ProductImage, ("product_id", "image", "source_path", "position", "description"), key=())
-PRODUCT_IMAGE_FILES = _table(ProductImage, ("id", "image"), key=("id",), update=("image",))
-VARIANT_COLUMNS = (
-    "onec_id",
-    "product_id",
-    "name",
-    "article",
-    "barcode",
-    "characteristics",
-    "is_default",
-    "is_active",
-    "stock_total",
-    "content_hash",
-    "prices_hash",
-    "stock_hash",
-)
-VARIANTS = _table(
-    ProductVariant,
-    VARIANT_COLUMNS,
-    key=("onec_id",),
-    update=("product_id", "name", "article", "barcode", "characteristics", "is_active", "content_hash"),
-    json_columns=frozenset({"characteristics"}),
-)
-VARIANT_PARTS = _table(
-    ProductVariant,
-    ("id", "prices_hash", "stock_total", "stock_hash"),
-    key=("id",),
-    update=("prices_hash", "stock_total", "stock_hash"),
-)
-PRICES = _table(
-    Price,
-    ("variant_id", "price_type_id", "value", "currency"),
-    key=("variant_id", "price_type_id"),
-    update=("value", "currency"),
-)
-STOCKS = _table(
-    Stock,
-    ("variant_id", "warehouse_id", "quantity"),
-    key=("variant_id", "warehouse_id"),
-    update=("quantity",),
-)
-
-
-@dataclass(slots=True)
-class _ExistingProduct:
-    pk: int
-    content_hash: str
-    is_active: bool
-    # Site-owned fields (EXCHANGE_SITE_OWNED_FIELDS) a manager edited: 1C leaves them alone.
-    kept: frozenset[str] = frozenset()
-
-
-# Product columns behind each site field name (catalog.models.PRODUCT_SITE_FIELDS); "images"
-# is the picture list, kept by not syncing pictures at all.
-SITE_FIELD_COLUMNS = {
-    "name": ("name",),
-    "article": ("article",),
-    "description": ("description",),
-    "category": ("category_id",),
-    "unit": ("unit_code", "unit_name"),
-    "images": (),
-}
-
-
-def _json_list(value: Any) -> list[Any]:
-    """A JSON list column as read by a raw cursor: text on PostgreSQL (Django's loader) and SQLite."""
-    if isinstance(value, str):
-        value = json.loads(value)
-    return value if isinstance(value, list) else []
-
-
-@functools.cache
-def _products_keeping(kept: frozenset[str]) -> Table:
-    """PRODUCTS whose merge leaves the columns of the site-owned fields ``kept`` as they are."""
-    columns = {column for name in kept for column in SITE_FIELD_COLUMNS[name]}
-    return dataclasses.replace(PRODUCTS, update=tuple(c for c in PRODUCTS.update if c not in columns))
-
-
 @dataclass(slots=True)
 class _ExistingVariant:
     pk: int
@@ -302,25 +134,18 @@ class _ExistingVariant:
     parts_changed: bool = False
 
 
-def _variant(row: Sequence[Any], *, new: bool = False) -> _ExistingVariant:
-    """A row selected with _VARIANT_LOOKUP (onec_id first) as an _ExistingVariant."""
-    pk, product_pk, content_hash, prices_hash, stock_hash, stock_total, is_active, is_default = row[1:]
+def _variant(stored: StoredVariant, *, new: bool = False) -> _ExistingVariant:
     return _ExistingVariant(
-        pk, product_pk, content_hash, prices_hash, stock_hash, stock_total, is_active, is_default, new=new
+        stored.pk,
+        stored.product_id,
+        stored.content_hash,
+        stored.prices_hash,
+        stored.stock_hash,
+        stored.stock_total,
+        stored.is_active,
+        stored.is_default,
+        new=new,
     )
-
-
-_VARIANT_LOOKUP = (
-    "onec_id",
-    "id",
-    "product_id",
-    "content_hash",
-    "prices_hash",
-    "stock_hash",
-    "stock_total",
-    "is_active",
-    "is_default",
-)
 
 
 @dataclass
@@ -388,7 +213,7 @@ class CatalogImporter:
         self.progress = progress or (lambda label, done, total: None)
         self.media_root = Path(media_root or settings.MEDIA_ROOT)
         self.batch_size = batch_size
-        self.writer = BulkWriter()
+        self.writer = CatalogWriter()
         self.seen_products = SeenSet()
         self.seen_variants = SeenSet()
         self.full_catalog = False
@@ -424,20 +249,9 @@ class CatalogImporter:
     def _load_maps(self) -> None:
         if self._maps_loaded:
             return
-        self.categories = {o: pk for o, pk in Category.objects.values_list("onec_id", "pk") if o}
-        self.properties = {
-            o: (pk, value_type)
-            for o, pk, value_type in Property.objects.values_list("onec_id", "pk", "value_type")
-            if o
-        }
-        self.options = {
-            (prop, o): (pk, value)
-            for prop, o, pk, value in PropertyValue.objects.values_list("property_id", "onec_id", "pk", "value")
-        }
-        self.price_types = {
-            o: (pk, currency) for o, pk, currency in PriceType.objects.values_list("onec_id", "pk", "currency") if o
-        }
-        self.warehouses = {o: pk for o, pk in Warehouse.objects.values_list("onec_id", "pk") if o}
+        ids = catalog_ids()
+        self.categories, self.properties, self.options = ids.categories, ids.properties, ids.options
+        self.price_types, self.warehouses = ids.price_types, ids.warehouses
         self._maps_loaded = True
 
     # --- driving ---------------------------------------------------------------------------
@@ -574,11 +388,11 @@ class CatalogImporter:
         products, offers = self._unreadable["products"], self._unreadable["offers"]
         self._unreadable = {"products": [], "offers": []}
         if products:
-            pks = [pk for (pk,) in self.writer.select_in(PRODUCT_TABLE, ("id",), "onec_id", products)]
+            pks = list(self.writer.products_pks(products).values())
             self.seen_products.add_many(pks)
             self.file_seen_products.add_many(pks)
         if offers:
-            pks = [pk for (pk,) in self.writer.select_in(PRODUCTVARIANT_TABLE, ("id",), "onec_id", offers)]
+            pks = list(self.writer.variants_pks(offers).values())
             self.seen_variants.add_many(pks)
             self.file_seen_variants.add_many(pks)
 
@@ -608,99 +422,76 @@ class CatalogImporter:
     # --- reference data --------------------------------------------------------------------
     def _write_groups(self, groups: list[cml.Group]) -> None:
         counters = self.report.entity("groups")
-        existing = {
-            onec_id: (pk, content_hash, parent)
-            for onec_id, pk, content_hash, parent in self.writer.select_in(
-                CATEGORY_TABLE, ("onec_id", "id", "content_hash", "parent_id"), "onec_id", [g.id for g in groups]
-            )
-        }
+        existing = self.writer.categories_stored([g.id for g in groups])
         rows, changed = [], []
         for position, group in enumerate(groups):
             digest = _digest(group)
             before = existing.get(group.id)
-            if before and before[1] == digest:
+            if before and before.content_hash == digest:
                 counters.unchanged += 1
                 continue
             counters.add("updated" if before else "created")
-            rows.append((group.id, group.name, not group.deleted, position, digest))
+            rows.append(CategoryRow(group.id, group.name, not group.deleted, position, digest))
             changed.append(group)
-        self.writer.upsert(CATEGORIES, rows)
+        self.writer.categories_upsert(rows)
         if changed:
             ids = {g.id for g in changed} | {g.parent_id for g in changed if g.parent_id}
-            for onec_id, pk in self.writer.select_in(CATEGORY_TABLE, ("onec_id", "id"), "onec_id", list(ids)):
-                self.categories[onec_id] = pk
-            self.writer.update_rows(
-                CATEGORY_PARENTS,
+            self.categories.update(self.writer.categories_pks(list(ids)))
+            self.writer.categories_set_parents(
                 [(self.categories[g.id], self.categories.get(g.parent_id) if g.parent_id else None) for g in changed],
             )
         self._advance("groups", "Группы", len(groups))
 
     def _write_properties(self, properties: list[cml.Property]) -> None:
         counters = self.report.entity("properties")
-        existing = dict(
-            self.writer.select_in(PROPERTY_TABLE, ("onec_id", "content_hash"), "onec_id", [p.id for p in properties])
-        )
+        existing = self.writer.properties_hashes([p.id for p in properties])
         changed = [p for p in properties if existing.get(p.id) != _digest(p)]
         counters.unchanged += len(properties) - len(changed)
         for prop in changed:
             counters.add("updated" if prop.id in existing else "created")
-        self.writer.upsert(
-            PROPERTIES,
+        self.writer.properties_upsert(
             [
-                (p.id, p.name, str(p.value_type), p.for_products, p.for_offers, not p.deleted, _digest(p))
+                PropertyRow(p.id, p.name, str(p.value_type), p.for_products, p.for_offers, not p.deleted, _digest(p))
                 for p in changed
-            ],
+            ]
         )
         if not changed:
             return
-        for onec_id, pk, value_type in self.writer.select_in(
-            PROPERTY_TABLE, ("onec_id", "id", "value_type"), "onec_id", [p.id for p in changed]
-        ):
-            self.properties[onec_id] = (pk, value_type)
-        option_rows = [(self.properties[p.id][0], option.id, option.value) for p in changed for option in p.values]
-        self.writer.upsert(PROPERTY_OPTIONS, option_rows)
-        pks = [self.properties[p.id][0] for p in changed]
-        for prop_pk, onec_id, pk, value in self.writer.select_in(
-            PROPERTYVALUE_TABLE, ("property_id", "onec_id", "id", "value"), "property_id", pks
-        ):
-            self.options[(prop_pk, onec_id)] = (pk, value)
+        self.properties.update(self.writer.properties_pks([p.id for p in changed]))
+        self.writer.options_upsert(
+            [OptionRow(self.properties[p.id][0], option.id, option.value) for p in changed for option in p.values]
+        )
+        self.options.update(self.writer.options_of([self.properties[p.id][0] for p in changed]))
 
     def _write_price_types(self, price_types: list[cml.PriceType]) -> None:
         # Price types and warehouses come with every offers file (and 3.1 prices/rests files):
         # only rows whose values differ from what is stored are written and counted as changed.
         counters = self.report.entity("price_types")
         currency_default = settings.SHOP_CURRENCY
-        wanted = {p.id: (p.id, p.name, (p.currency or currency_default)[:8]) for p in price_types}
-        stored = self._stored_reference(PRICE_TYPES, list(wanted))
+        wanted = {p.id: PriceTypeRow(p.id, p.name, (p.currency or currency_default)[:8]) for p in price_types}
+        stored = self.writer.price_types_stored(list(wanted))
         rows = self._changed_reference(counters, wanted, {k: row for k, (_, row) in stored.items()})
-        self.writer.upsert(PRICE_TYPES, rows)
+        self.writer.price_types_upsert(rows)
         if rows:
-            stored = self._stored_reference(PRICE_TYPES, list(wanted))
+            stored = self.writer.price_types_stored(list(wanted))
         for onec_id, (pk, (_, _, currency)) in stored.items():
             self.price_types[onec_id] = (pk, currency)
 
     def _write_warehouses(self, warehouses: list[cml.Warehouse]) -> None:
         counters = self.report.entity("warehouses")
-        wanted = {w.id: (w.id, w.name, not w.deleted) for w in warehouses}
-        stored = self._stored_reference(WAREHOUSES, list(wanted))
+        wanted = {w.id: WarehouseRow(w.id, w.name, not w.deleted) for w in warehouses}
+        stored = self.writer.warehouses_stored(list(wanted))
         rows = self._changed_reference(counters, wanted, {k: row for k, (_, row) in stored.items()})
-        self.writer.upsert(WAREHOUSES, rows)
+        self.writer.warehouses_upsert(rows)
         if rows:
-            stored = self._stored_reference(WAREHOUSES, list(wanted))
+            stored = self.writer.warehouses_stored(list(wanted))
         for onec_id, (pk, _) in stored.items():
             self.warehouses[onec_id] = pk
 
-    def _stored_reference(self, table: Table, keys: list[str]) -> dict[str, tuple[int, tuple[Any, ...]]]:
-        """Ид -> (pk, row in ``table.columns`` order) of stored reference rows, in one statement."""
-        return {
-            row[1]: (row[0], tuple(row[1:]))
-            for row in self.writer.select_in(table.name, ("id", *table.columns), table.key[0], keys)
-        }
-
     @staticmethod
     def _changed_reference(
-        counters: Any, wanted: dict[str, tuple[Any, ...]], stored: dict[str, tuple[Any, ...]]
-    ) -> list[tuple[Any, ...]]:
+        counters: Any, wanted: dict[str, ReferenceRow], stored: dict[str, ReferenceRow]
+    ) -> list[ReferenceRow]:
         """Rows of ``wanted`` that differ from ``stored`` (same columns), counted by outcome."""
         rows = []
         for onec_id, row in wanted.items():
@@ -722,14 +513,14 @@ class CatalogImporter:
             name = self.units[code].name or self.units[code].full_name
         return code[:16], (name or DEFAULT_UNIT_NAMES.get(code, ""))[:64]
 
-    def _product_row(self, product: cml.Product, digest: str) -> tuple[Any, ...]:
+    def _product_row(self, product: cml.Product, digest: str) -> ProductRow:
         category = None
         for group_id in product.group_ids:
             category = self.categories.get(group_id)
             if category is not None:
                 break
         unit_code, unit_name = self._unit(product.unit)
-        return (
+        return ProductRow(
             product.id,
             (product.article or "")[:255],
             product.name[:1024],
@@ -747,19 +538,13 @@ class CatalogImporter:
         counters = self.report.entity("products")
         products = list({product.id: product for product in products}.values())  # the last of a repeated Ид wins
         owned = self.site_owned
-        existing = {
-            onec_id: _ExistingProduct(pk, content_hash, is_active, owned.intersection(_json_list(edited)))
-            for onec_id, pk, content_hash, is_active, edited in self.writer.select_in(
-                PRODUCT_TABLE,
-                ("onec_id", "id", "content_hash", "is_active", "site_edited_fields"),
-                "onec_id",
-                [p.id for p in products],
-            )
-        }
+        existing = self.writer.products_stored([p.id for p in products])
+        # Site-owned fields (EXCHANGE_SITE_OWNED_FIELDS) a manager edited: 1C leaves them alone.
+        kept = {onec_id: owned & before.site_edited_fields for onec_id, before in existing.items()}
         changed: list[cml.Product] = []
-        rows: list[tuple[Any, ...]] = []
-        keeping: dict[frozenset[str], list[tuple[Any, ...]]] = {}
-        fresh: list[tuple[Any, ...]] = []
+        rows: list[ProductRow] = []
+        keeping: dict[frozenset[str], list[ProductRow]] = {}
+        fresh: list[ProductRow] = []
         for product in products:
             digest = _product_digest(product, self._catalog_id)  # a product moved to another catalog changed
             before = existing.get(product.id)
@@ -779,25 +564,24 @@ class CatalogImporter:
             row = self._product_row(product, digest)
             if before is None:
                 fresh.append(row)
-            elif before.kept:
-                keeping.setdefault(before.kept, []).append(row)
+            elif kept[product.id]:
+                keeping.setdefault(kept[product.id], []).append(row)
             else:
                 rows.append(row)
         # New rows go straight in with COPY; only rows that exist take the merge path. No one
         # else writes 1C products meanwhile: the import lock is held and onec_id is read-only.
-        self.writer.upsert(PRODUCTS, rows)
-        for kept, kept_rows in keeping.items():
-            self.writer.upsert(_products_keeping(kept), kept_rows)
-        self.writer.insert(PRODUCTS, fresh)
+        self.writer.products_upsert(rows)
+        for fields, kept_rows in keeping.items():
+            self.writer.products_upsert(kept_rows, keep=fields)
+        self.writer.products_insert(fresh)
 
         pks = {onec_id: before.pk for onec_id, before in existing.items()}
-        new_ids = [p.id for p in changed if p.id not in pks]
-        pks.update(dict(self.writer.select_in(PRODUCT_TABLE, ("onec_id", "id"), "onec_id", new_ids)))
+        pks.update(self.writer.products_pks([p.id for p in changed if p.id not in pks]))
         self.seen_products.add_many(pks.values())
         self.file_seen_products.add_many(pks.values())
         if changed:
             self._write_product_values(changed, pks)
-        keep_images = {onec_id for onec_id, before in existing.items() if "images" in before.kept}
+        keep_images = {onec_id for onec_id, fields in kept.items() if "images" in fields}
         self._write_product_images(
             [p for p in products if p.id not in keep_images] if keep_images else products,
             pks,
@@ -826,9 +610,8 @@ class CatalogImporter:
                         option = self.options.get((prop_pk, value))
                         if option is not None:
                             reference, text = option
-                    rows.append((product_pk, prop_pk, text[:1024], reference))
-        self.writer.delete_in(PRODUCTPROPERTYVALUE_TABLE, "product_id", [pks[p.id] for p in products])
-        self.writer.insert(PRODUCT_VALUES, rows)
+                    rows.append(ProductValueRow(product_pk, prop_pk, text[:1024], reference))
+        self.writer.product_values_replace([pks[p.id] for p in products], rows)
 
     def _write_product_images(self, products: list[cml.Product], pks: dict[str, int], *, changed: set[str]) -> None:
         """Bring the products' pictures in line with what 1C lists and sent.
@@ -851,9 +634,7 @@ class CatalogImporter:
             return
         wanted = {pks[p.id]: [path for path in map(_clean_image_path, p.images) if path] for p in candidates}
         existing: dict[int, dict[str, tuple[int, str]]] = {}
-        for pk, product_pk, source_path, image in self.writer.select_in(
-            PRODUCTIMAGE_TABLE, ("id", "product_id", "source_path", "image"), "product_id", list(wanted)
-        ):
+        for pk, product_pk, source_path, image in self.writer.product_images_of(list(wanted)):
             if source_path:  # pictures added in the admin are the shop's, not 1C's
                 existing.setdefault(product_pk, {})[source_path] = (pk, image)
         counters = self.report.entity("images")
@@ -891,14 +672,12 @@ class CatalogImporter:
                     released.add(before[1])
                     counters.updated += 1
                 else:
-                    rows.append((product_pk, stored, path, position, ""))
+                    rows.append(ProductImageRow(product_pk, stored, path, position, ""))
                     counters.created += 1
-        self.writer.delete_in(PRODUCTIMAGE_TABLE, "id", to_delete)
-        self.writer.update_rows(PRODUCT_IMAGE_FILES, replaced)
-        self.writer.insert(PRODUCT_IMAGES, rows)
+        self.writer.product_images_apply(delete=to_delete, replace=replaced, add=rows)
         if released:
             media_root = self.media_root
-            transaction.on_commit(lambda: _remove_unused_images(media_root, released))
+            transaction.on_commit(lambda: images_remove_unused(media_root=media_root, names=released))
 
     def _sent(self, path: str) -> bool:
         """Whether 1C sent the file at ``path`` in this exchange (a cheap check, no hashing).
@@ -952,15 +731,14 @@ class CatalogImporter:
         update_only = self._section is not None and self._section.section == cml.Section.OFFER_CHANGES
         offers = list({offer.id: offer for offer in offers}.values())  # the last of a repeated Ид wins
         existing = {
-            row[0]: _variant(row)
-            for row in self.writer.select_in(PRODUCTVARIANT_TABLE, _VARIANT_LOOKUP, "onec_id", [o.id for o in offers])
+            onec_id: _variant(stored) for onec_id, stored in self.writer.variants_stored([o.id for o in offers]).items()
         }
         # A stored variant knows its product (the product part of its Ид never changes); only
         # offers new to the site are looked up, so a re-export reads one table per batch, not two.
         unknown = list({o.product_id for o in offers if o.id not in existing})
-        products = dict(self.writer.select_in(PRODUCT_TABLE, ("onec_id", "id"), "onec_id", unknown))
-        variant_rows: list[tuple[Any, ...]] = []
-        new_variant_rows: list[tuple[Any, ...]] = []
+        products = self.writer.products_pks(unknown)
+        variant_rows: list[VariantRow] = []
+        new_variant_rows: list[VariantRow] = []
         accepted: list[cml.Offer] = []
         for offer in offers:
             before = existing.get(offer.id)
@@ -991,7 +769,7 @@ class CatalogImporter:
             if before is None and offer.has_stock:
                 _, stock_total, stock_hash = self._stock_parts(offer)
             (variant_rows if before else new_variant_rows).append(
-                (
+                VariantRow(
                     offer.id,
                     product_pk,
                     (offer.name or "")[:1024],
@@ -1006,20 +784,23 @@ class CatalogImporter:
                     stock_hash,
                 )
             )
-        self.writer.upsert(VARIANTS, variant_rows)
-        self.writer.insert(VARIANTS, new_variant_rows)
+        self.writer.variants_upsert(variant_rows)
+        self.writer.variants_insert(new_variant_rows)
         missing = [o.id for o in accepted if o.id not in existing]
-        for row in self.writer.select_in(PRODUCTVARIANT_TABLE, _VARIANT_LOOKUP, "onec_id", missing):
-            existing[row[0]] = _variant(row, new=True)
+        for onec_id, stored in self.writer.variants_stored(missing).items():
+            existing[onec_id] = _variant(stored, new=True)
         seen = [existing[o.id].pk for o in accepted if o.id in existing]
         self.seen_variants.add_many(seen)
         self.file_seen_variants.add_many(seen)
 
         self._write_prices([o for o in accepted if o.has_prices], existing)
         self._write_stock([o for o in accepted if o.has_stock], existing)
-        self.writer.update_rows(
-            VARIANT_PARTS,
-            [(v.pk, v.prices_hash, v.stock_total, v.stock_hash) for v in existing.values() if v.parts_changed],
+        self.writer.variants_set_parts(
+            [
+                VariantPartsRow(v.pk, v.prices_hash, v.stock_total, v.stock_hash)
+                for v in existing.values()
+                if v.parts_changed
+            ]
         )
 
         # A product sold by characteristics has no sale of its own: hide its default variant.
@@ -1032,13 +813,7 @@ class CatalogImporter:
             for o in accepted
             if o.variant_id is not None and o.id in existing and existing[o.id].product_pk in written
         }
-        self.writer.update_in(
-            PRODUCTVARIANT_TABLE,
-            {"is_active": False},
-            "product_id",
-            sorted(with_variants),
-            where="is_default = TRUE AND is_active = TRUE",
-        )
+        self.writer.default_variants_hide(sorted(with_variants))
         self._advance("offers", "Предложения", len(offers))
 
     def _price_parts(self, offer: cml.Offer) -> tuple[list[tuple[int, Decimal, str]], str]:
@@ -1083,8 +858,8 @@ class CatalogImporter:
 
     def _write_prices(self, offers: list[cml.Offer], variants: dict[str, _ExistingVariant]) -> None:
         counters = self.report.entity("prices")
-        rows: list[tuple[Any, ...]] = []
-        fresh: list[tuple[Any, ...]] = []
+        rows: list[PriceRow] = []
+        fresh: list[PriceRow] = []
         replace: dict[frozenset[int], list[int]] = {}
         for offer in offers:
             variant = variants.get(offer.id)
@@ -1093,27 +868,27 @@ class CatalogImporter:
             resolved, digest = self._price_parts(offer)
             if variant.new:  # inserted by this batch with its hash already
                 counters.add("created", len(resolved))
-                fresh.extend((variant.pk, pt, value, currency) for pt, value, currency in resolved)
+                fresh.extend(PriceRow(variant.pk, pt, value, currency) for pt, value, currency in resolved)
                 continue
             if digest == variant.prices_hash:
                 counters.unchanged += len(resolved)
                 continue
             counters.add("updated" if variant.prices_hash else "created", len(resolved))
-            rows.extend((variant.pk, pt, value, currency) for pt, value, currency in resolved)
+            rows.extend(PriceRow(variant.pk, pt, value, currency) for pt, value, currency in resolved)
             variant.prices_hash = digest
             variant.parts_changed = True
             replace.setdefault(frozenset(pt for pt, _, _ in resolved), []).append(variant.pk)
-        self.writer.upsert(PRICES, rows)
-        self.writer.insert(PRICES, fresh)
+        self.writer.prices_upsert(rows)
+        self.writer.prices_insert(fresh)
         if self._section is not None and not self._section.changes_only:
             # In a full package an offer lists all its prices: drop prices of types it no longer has.
             for kept, pks in replace.items():
-                self._delete_except(PRICE_TABLE, "price_type_id", pks, kept)
+                self.writer.prices_delete_except(pks, kept)
 
     def _write_stock(self, offers: list[cml.Offer], variants: dict[str, _ExistingVariant]) -> None:
         counters = self.report.entity("stock")
-        rows: list[tuple[Any, ...]] = []
-        fresh: list[tuple[Any, ...]] = []
+        rows: list[StockRow] = []
+        fresh: list[StockRow] = []
         replace: dict[frozenset[int], list[int]] = {}
         for offer in offers:
             variant = variants.get(offer.id)
@@ -1122,29 +897,22 @@ class CatalogImporter:
             per_warehouse, total, digest = self._stock_parts(offer)
             if variant.new:  # inserted by this batch with its total and hash already
                 counters.add("created")
-                fresh.extend((variant.pk, warehouse, quantity) for warehouse, quantity in per_warehouse.items())
+                fresh.extend(StockRow(variant.pk, warehouse, quantity) for warehouse, quantity in per_warehouse.items())
                 continue
             if digest == variant.stock_hash:
                 counters.unchanged += 1
                 continue
             counters.add("updated" if variant.stock_hash else "created")
-            rows.extend((variant.pk, warehouse, quantity) for warehouse, quantity in per_warehouse.items())
+            rows.extend(StockRow(variant.pk, warehouse, quantity) for warehouse, quantity in per_warehouse.items())
             variant.stock_total = total
             variant.stock_hash = digest
             variant.parts_changed = True
             replace.setdefault(frozenset(per_warehouse), []).append(variant.pk)
-        self.writer.upsert(STOCKS, rows)
-        self.writer.insert(STOCKS, fresh)
+        self.writer.stocks_upsert(rows)
+        self.writer.stocks_insert(fresh)
         if self._section is not None and not self._section.changes_only:
             for kept, pks in replace.items():
-                self._delete_except(STOCK_TABLE, "warehouse_id", pks, kept)
-
-    def _delete_except(self, table: str, column: str, variant_pks: Sequence[int], kept: frozenset[int]) -> None:
-        if not kept:
-            self.writer.delete_in(table, "variant_id", variant_pks)
-            return
-        marks = ", ".join(["%s"] * len(kept))
-        self.writer.delete_in(table, "variant_id", variant_pks, where=f"{column} NOT IN ({marks})", params=sorted(kept))
+                self.writer.stocks_delete_except(pks, kept)
 
     def adopt_file(self, *, seen_products: bytes, seen_variants: bytes, full_catalog: bool, full_offers: bool) -> None:
         """Count an unchanged, skipped file as imported: what it contained still counts for
@@ -1154,87 +922,23 @@ class CatalogImporter:
         self.full_catalog = self.full_catalog or full_catalog
         self.full_offers = self.full_offers or full_offers
 
-    # --- default variants ------------------------------------------------------------------
+    # --- the end of an import ------------------------------------------------------------
     def create_missing_default_variants(self) -> int:
-        """Give every active 1C product without any variant its default variant, in one statement.
+        """Every active product from 1C is sold through variants: those whose offers have not
+        come (yet) get their default variant (catalog.sync.variants_ensure_default)."""
+        return variants_ensure_default()
 
-        Every product is sold through variants: a simple product's only variant has the product's
-        own Ид, which is the offer Ид 1C sends for it (see catalog.models). The offer creates it
-        when it comes; this covers products whose offers have not come (yet).
-        """
-        qn = self.writer.connection.ops.quote_name
-        now = self.writer.adapt(timezone.now())
-        empty_list = "'[]'::jsonb" if self.writer.vendor == "postgresql" else "'[]'"
-        columns = ", ".join(qn(c) for c in (*VARIANT_COLUMNS, "created_at", "updated_at"))
-        with transaction.atomic(), self.writer.connection.cursor() as cursor:
-            cursor.execute(
-                f"INSERT INTO {qn(PRODUCTVARIANT_TABLE)} ({columns}) "
-                f"SELECT p.onec_id, p.id, p.name, p.article, '', {empty_list}, TRUE, TRUE, 0, '', '', '', %s, %s "
-                f"FROM {qn(PRODUCT_TABLE)} p WHERE p.onec_id IS NOT NULL AND p.is_active = TRUE "
-                f"AND NOT EXISTS (SELECT 1 FROM {qn(PRODUCTVARIANT_TABLE)} v WHERE v.product_id = p.id) "
-                f"AND NOT EXISTS (SELECT 1 FROM {qn(PRODUCTVARIANT_TABLE)} d WHERE d.onec_id = p.onec_id)",
-                [now, now],
-            )
-            return int(cursor.rowcount)
+    def deactivate_missing_products(self, seen: set[int], *, catalogs: Collection[str]) -> int:
+        """Deactivate the 1C products of ``catalogs`` not in ``seen`` (a full catalog did not contain them)."""
+        count = products_deactivate_all_but(seen=seen, catalogs=catalogs)
+        self.report.entity("products").deactivated += count
+        return count
 
-    # --- deactivation ----------------------------------------------------------------------
-    def deactivate_missing_products(self, seen: set[int]) -> int:
-        """Deactivate 1C products not in ``seen`` (a full catalog did not contain them)."""
-        active = Product.objects.filter(is_active=True).exclude(onec_id=None).values_list("pk", flat=True)
-        missing = [pk for pk in active.iterator(chunk_size=10_000) if pk not in seen]
-        for start in range(0, len(missing), 10_000):
-            with transaction.atomic():
-                self.writer.update_in(PRODUCT_TABLE, {"is_active": False}, "id", missing[start : start + 10_000])
-        self.report.entity("products").deactivated += len(missing)
-        return len(missing)
-
-    def deactivate_missing_variants(self, seen: set[int]) -> int:
-        """Deactivate 1C offers not in ``seen`` (a full offers package did not contain them)."""
-        active = (
-            ProductVariant.objects.filter(is_active=True, is_default=False)
-            .exclude(onec_id=None)
-            .values_list("pk", flat=True)
-        )
-        missing = [pk for pk in active.iterator(chunk_size=10_000) if pk not in seen]
-        for start in range(0, len(missing), 10_000):
-            with transaction.atomic():
-                self.writer.update_in(PRODUCTVARIANT_TABLE, {"is_active": False}, "id", missing[start : start + 10_000])
-        self.report.entity("offers").deactivated += len(missing)
-        return len(missing)
-
-
-# Tables whose state decides whether a file identical to an earlier one may be skipped: any
-# write (import, admin, deactivation) moves their latest updated_at or their row count.
-STATE_TABLES = (
-    (CATEGORY_TABLE, True),
-    (PROPERTY_TABLE, True),
-    (PROPERTYVALUE_TABLE, False),
-    (PRICETYPE_TABLE, True),
-    (WAREHOUSE_TABLE, True),
-    (PRODUCT_TABLE, True),
-    (PRODUCTPROPERTYVALUE_TABLE, False),
-    (PRODUCTIMAGE_TABLE, True),
-    (PRODUCTVARIANT_TABLE, True),
-    (PRICE_TABLE, True),
-    (STOCK_TABLE, True),
-)
-
-
-def catalog_state() -> dict[str, list[str | int | None]]:
-    """Row count and latest updated_at per catalog table, in one statement."""
-    from django.db import connection
-
-    parts = [
-        f"SELECT '{table}', COUNT(*), {'MAX(updated_at)' if stamped else 'NULL'} FROM {table}"
-        for table, stamped in STATE_TABLES
-    ]
-    with connection.cursor() as cursor:
-        cursor.execute(" UNION ALL ".join(parts))
-        rows = cursor.fetchall()
-    return {
-        table: [int(count), latest.isoformat() if hasattr(latest, "isoformat") else latest]
-        for table, count, latest in rows
-    }
+    def deactivate_missing_variants(self, seen: set[int], *, catalogs: Collection[str]) -> int:
+        """Deactivate the 1C offers of ``catalogs`` not in ``seen`` (a full offers package did not contain them)."""
+        count = variants_deactivate_all_but(seen=seen, catalogs=catalogs)
+        self.report.entity("offers").deactivated += count
+        return count
 
 
 # Where 1C puts the pictures of an exchange: Картинка paths are relative to the exchange folder
@@ -1246,15 +950,6 @@ def pictures_sent(base_dir: Path) -> bool:
     """Whether the exchange folder holds pictures: a catalog file naming them is then imported
     even when its bytes are unchanged, because a picture file may have changed on its own."""
     return (base_dir / PICTURES_DIR).is_dir()
-
-
-def _remove_unused_images(media_root: Path, names: set[str]) -> None:
-    """Delete picture files that no ProductImage row names any more (after the batch committed)."""
-    used = set(ProductImage.objects.filter(image__in=names).values_list("image", flat=True))
-    for name in names - used:
-        target = media_root / name
-        if target.resolve().is_relative_to(media_root.resolve()):
-            target.unlink(missing_ok=True)
 
 
 def _clean_image_path(path: str) -> str:

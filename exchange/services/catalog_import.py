@@ -26,7 +26,7 @@ from django.db.models import F, Value
 from django.db.models.functions import Concat
 from django.utils import timezone
 
-from catalog.models import Product, ProductVariant
+from catalog.sync import catalog_state
 from commerceml.detect import FileKind, detect_file_kind, import_rank
 from commerceml.errors import CommerceMLError
 from commerceml.pipe import iter_records_in_subprocess
@@ -34,7 +34,7 @@ from commerceml.reader import iter_records
 from commerceml.records import InvalidElement, Record, Section, SectionHeader
 from commerceml.scan import scan_file
 from exchange.conf import exchange_settings
-from exchange.importers.catalog import CatalogImporter, SeenSet, catalog_state, pictures_sent
+from exchange.importers.catalog import CatalogImporter, SeenSet, pictures_sent
 from exchange.importers.report import ImportReport
 from exchange.jobs import (
     FileOutcome,
@@ -264,17 +264,9 @@ def _package_deactivate(
     importer = importer or CatalogImporter(base_dir=Path(), report=ImportReport())
     deactivated_products = deactivated_variants = 0
     if product_catalogs and seen_products:
-        outside = Product.objects.exclude(onec_id=None).exclude(catalog_onec_id__in=[*product_catalogs, ""])
-        seen_products |= set(outside.filter(is_active=True).values_list("pk", flat=True).iterator(chunk_size=10_000))
-        deactivated_products = importer.deactivate_missing_products(seen_products)
+        deactivated_products = importer.deactivate_missing_products(seen_products, catalogs=product_catalogs)
     if variant_catalogs and seen_variants:
-        outside_variants = ProductVariant.objects.exclude(onec_id=None).exclude(
-            product__catalog_onec_id__in=[*variant_catalogs, ""]
-        )
-        seen_variants |= set(
-            outside_variants.filter(is_active=True).values_list("pk", flat=True).iterator(chunk_size=10_000)
-        )
-        deactivated_variants = importer.deactivate_missing_variants(seen_variants)
+        deactivated_variants = importer.deactivate_missing_variants(seen_variants, catalogs=variant_catalogs)
     if not running and (deactivated_products or deactivated_variants):
         last = max(imports, key=lambda item: item.pk)
         line = f"Деактивация ({label}): товаров {deactivated_products}, предложений {deactivated_variants}"

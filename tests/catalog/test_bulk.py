@@ -7,8 +7,8 @@ from decimal import Decimal
 import pytest
 from django.db import transaction
 
+from catalog.bulk import BulkWriter, Table
 from catalog.models import PriceType, Warehouse
-from exchange.importers.bulk import BulkWriter, Table
 
 pytestmark = pytest.mark.django_db
 
@@ -22,7 +22,7 @@ PRICE_TYPES = Table("catalog_pricetype", ("onec_id", "name", "currency"), key=("
 def merge_path(request, monkeypatch) -> str:
     """Every behaviour holds on both merge paths: staging table + one merge, and the
     pipelined row statements used for a handful of rows (bulk.SMALL_BATCH)."""
-    monkeypatch.setattr("exchange.importers.bulk.SMALL_BATCH", 0 if request.param == "staged" else 10_000)
+    monkeypatch.setattr("catalog.bulk.SMALL_BATCH", 0 if request.param == "staged" else 10_000)
     return str(request.param)
 
 
