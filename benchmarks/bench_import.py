@@ -95,8 +95,8 @@ def _run_child(mode: str, folder: Path) -> None:
         records = sum(1 for path in files for _ in iter_records(path))
         result: dict[str, Any] = {"records": records}
     else:
+        from exchange.catalog.service import import_session_create, import_session_run
         from exchange.models import ImportSession
-        from exchange.services.catalog_import import import_session_create, import_session_run
 
         created = import_session_create(
             base_dir=folder, files=[p.name for p in files], source=ImportSession.Source.MANUAL

@@ -229,7 +229,7 @@ class ImportSessionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     @admin.display(description="счётчики")
     def counters_table(self, item: ImportSession) -> str:
-        from exchange.importers.report import ENTITY_LABELS
+        from exchange.report import ENTITY_LABELS
 
         columns = ("created", "updated", "unchanged", "deactivated", "skipped", "errors")
         titles = ("создано", "изменено", "без изменений", "деактивировано", "пропущено", "ошибок")

@@ -16,7 +16,7 @@ that module, so that the worker knows the kind)::
 * ``describe(base_dir, name) -> (content_kind, rank)``: what a file holds (stored on ImportFile.kind)
   and its place in the import order (lower first; files of one rank go in arrival order).
 * ``importer(job=…, report=…, progress=…) -> JobImporter``: a fresh importer for one run of a job.
-  ``report`` (exchange.importers.report.ImportReport) is where it counts and records element
+  ``report`` (exchange.report.ImportReport) is where it counts and records element
   problems with their Ид; ``progress(label, done, total)`` is what it calls after every batch.
 
 A ``JobImporter`` (see the Protocol below) is called by the engine:
@@ -73,7 +73,6 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from exchange.conf import exchange_settings
-from exchange.importers.report import ENTITY_LABELS, ImportReport
 from exchange.models import ExchangeSession, ImportFile, ImportSession
 from exchange.protocol import (
     IMPORT_ALREADY_RUNNING,
@@ -90,6 +89,7 @@ from exchange.protocol import (
     progress,
     success,
 )
+from exchange.report import ENTITY_LABELS, ImportReport
 from observability.events import ImportJobFinished, ImportProgressed, emit
 from observability.logs import bind_exchange_session
 

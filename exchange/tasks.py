@@ -11,6 +11,7 @@ from celery import Task, shared_task
 from celery.signals import task_failure, worker_ready
 
 from customers.login_throttle import login_throttle_prune
+from exchange.catalog.service import catalog_packages_close_ended
 from exchange.jobs import job_run, jobs_check, jobs_fail_of_task, jobs_fail_of_worker
 from exchange.protocol import IMPORT_WORKER_KILLED
 
@@ -18,7 +19,6 @@ from exchange.protocol import IMPORT_WORKER_KILLED
 # here, so that the worker knows every kind (a sale flow imports its module here too).
 from exchange.sale import importer as _sale_importer  # noqa: F401  (registers the sale job kind)
 from exchange.services.audit import audit_prune
-from exchange.services.catalog_import import catalog_packages_close_ended
 from exchange.services.sessions import sessions_expire_idle
 from exchange.services.uploads import uploads_remove_stale
 

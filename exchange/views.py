@@ -21,6 +21,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from config.http import client_address
 from exchange.auth import AuthFailed, basic_credentials, exchange_authenticate
+from exchange.catalog import service as catalog_import
 from exchange.conf import exchange_settings
 from exchange.models import ExchangeSession, ExchangeType
 from exchange.protocol import (
@@ -38,7 +39,7 @@ from exchange.protocol import (
     success,
 )
 from exchange.sale import service as sale
-from exchange.services import audit, catalog_import, sessions, uploads
+from exchange.services import audit, sessions, uploads
 from observability.events import ExchangeFileReceived, ExchangeRequestHandled, emit
 from observability.logs import bind_exchange_session
 

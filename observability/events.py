@@ -12,7 +12,7 @@ Where each event is raised (one place each):
 * ``ExchangeRequestHandled``, ``ExchangeFileReceived`` — the exchange endpoint, in the ``finally``
   that writes the request-log row (exchange/views.py), so every request counts whatever happened.
 * ``ImportProgressed``, ``ImportJobFinished`` — the import job: the progress writer and the close
-  that releases the lock (exchange/services/catalog_import.py today; the job engine once it owns
+  that releases the lock (exchange/catalog/service.py today; the job engine once it owns
   claim/progress/close), plus the stale-job cleanup for jobs nobody closed.
 * ``PeriodicTaskFinished`` — Celery's task signals, for every task in CELERY_BEAT_SCHEDULE
   (observability.apps), so a new housekeeping task is recorded without code of its own.

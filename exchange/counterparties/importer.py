@@ -51,12 +51,12 @@ from exchange.counterparties.mapper import (
     CustomerDataMapper,
 )
 from exchange.counterparties.models import CustomerSyncLog, CustomerSyncState, SyncDirection, SyncOutcome
-from exchange.importers.report import ImportReport
 from exchange.jobs import FileOutcome
+from exchange.report import ImportReport
 
 logger = logging.getLogger(__name__)
 
-REPORT_ENTITY = "counterparties"  # in an import job's report (exchange.importers.report)
+REPORT_ENTITY = "counterparties"  # in an import job's report (exchange.report)
 NO_ID = "нет Ид контрагента в 1С"
 NO_EMAIL = "нет email: покупатель входит на сайт по email, создать его нельзя"
 DELETED = "помечен на удаление в 1С"

@@ -18,10 +18,10 @@ from exchange.counterparties.importer import (
     counterparties_import,
     document_counterparties,
 )
-from exchange.importers.report import ImportReport
 from exchange.jobs import FileOutcome, JobKind, JobProgress, job_kind_register
 from exchange.models import ExchangeType, ImportFile, ImportSession
 from exchange.protocol import SALE_FILE_MALFORMED, SALE_FILE_NOT_ORDERS
+from exchange.report import ImportReport
 from exchange.sale import applier
 
 ENTITY = "orders"

@@ -11,7 +11,6 @@ from pathlib import Path
 
 from commerceml.writer import WINDOWS_1251
 from exchange.conf import exchange_settings
-from exchange.importers.report import ImportReport
 from exchange.jobs import FileOutcome, JobWaiting, job_file_answer, job_queue_file
 from exchange.models import ExchangeSession, ExchangeType, ImportFile
 from exchange.protocol import (
@@ -25,6 +24,7 @@ from exchange.protocol import (
     progress,
     success,
 )
+from exchange.report import ImportReport
 from exchange.sale import bookkeeping, exporter, importer, info
 from exchange.services import audit, uploads
 

@@ -23,7 +23,7 @@ pytestmark = pytest.mark.django_db
 
 
 class FakeImporter:
-    """Stands in for exchange.services.catalog_import (another component) at its contract."""
+    """Stands in for exchange.catalog.service (another component) at its contract."""
 
     def __init__(self) -> None:
         self.calls: list[tuple[str, dict[str, Any]]] = []
@@ -37,7 +37,7 @@ class FakeImporter:
         return answer
 
     def install(self, monkeypatch: pytest.MonkeyPatch) -> FakeImporter:
-        module = "exchange.services.catalog_import"
+        module = "exchange.catalog.service"
         monkeypatch.setattr(f"{module}.catalog_import_step", lambda **kw: self._answer("import", success("ok"), **kw))
         monkeypatch.setattr(
             f"{module}.catalog_deactivate", lambda **kw: self._answer("deactivate", success("deact"), **kw)

@@ -17,12 +17,12 @@ REF = re.compile(r"^failure\nInternal error, ref ([0-9a-f]{12})\n$")
 
 
 def boom(**_: object) -> None:
-    raise RuntimeError("secret detail at /srv/shop/exchange/services/catalog_import.py")
+    raise RuntimeError("secret detail at /srv/shop/exchange/catalog/service.py")
 
 
 def test_an_unexpected_exception_answers_a_reference_and_logs_the_traceback(catalog: OneC, monkeypatch, caplog) -> None:
     catalog.post_file("import.xml", b"<import/>")
-    monkeypatch.setattr("exchange.services.catalog_import.catalog_import_step", boom)
+    monkeypatch.setattr("exchange.catalog.service.catalog_import_step", boom)
 
     with caplog.at_level(logging.ERROR, logger="exchange"):
         response = catalog.import_file("import.xml")
@@ -42,7 +42,7 @@ def test_an_unexpected_exception_answers_a_reference_and_logs_the_traceback(cata
 
 def test_each_error_gets_its_own_reference(catalog: OneC, monkeypatch) -> None:
     catalog.post_file("import.xml", b"<import/>")
-    monkeypatch.setattr("exchange.services.catalog_import.catalog_import_step", boom)
+    monkeypatch.setattr("exchange.catalog.service.catalog_import_step", boom)
 
     first = REF.match(catalog.import_file("import.xml").text)
     second = REF.match(catalog.import_file("import.xml").text)

@@ -55,7 +55,7 @@ def fake_importer(monkeypatch):
 
         return success(IMPORT_DONE)
 
-    monkeypatch.setattr("exchange.services.catalog_import.catalog_import_step", step)
+    monkeypatch.setattr("exchange.catalog.service.catalog_import_step", step)
     return calls
 
 

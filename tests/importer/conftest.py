@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 
 from exchange import jobs
+from exchange.catalog.service import import_session_create, import_session_run
 from exchange.models import ImportSession
-from exchange.services.catalog_import import import_session_create, import_session_run
 
 SAMPLES = Path(__file__).resolve().parent.parent / "data" / "cml"
 

@@ -19,8 +19,8 @@ from catalog.models import (
     Stock,
     Warehouse,
 )
+from exchange.catalog.service import ImportAlreadyRunning, import_session_create
 from exchange.models import ImportFile, ImportSession
-from exchange.services.catalog_import import ImportAlreadyRunning, import_session_create
 from tests.importer.cml import Offer, Prod, import_xml, offers_xml, write
 from tests.importer.conftest import SAMPLES
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from commerceml import records as cml
-from exchange.importers.catalog import _offer_digest, _product_digest
+from exchange.catalog.importer import _offer_digest, _product_digest
 
 PRODUCT = cml.Product(
     id="p",

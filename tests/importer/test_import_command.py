@@ -7,8 +7,8 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from catalog.models import Product
+from exchange.catalog.service import import_session_create
 from exchange.models import ImportSession
-from exchange.services.catalog_import import import_session_create
 from tests.importer.conftest import SAMPLES
 
 pytestmark = pytest.mark.django_db

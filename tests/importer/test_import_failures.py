@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from catalog.models import Product, ProductVariant
-from exchange.importers.catalog import CatalogImporter
+from exchange.catalog.importer import CatalogImporter
 from exchange.models import ImportFile, ImportSession
 from exchange.protocol import IMPORT_INTERNAL_ERROR
 from tests.exchange.conftest import OneC, assert_answer

@@ -82,7 +82,7 @@ def test_in_background_behaviour_the_call_answers_success_once_queued(
 def test_deactivate_while_the_import_still_runs_is_done_by_the_import_when_it_ends(
     catalog: OneC, queued: list[int], monkeypatch
 ) -> None:
-    from exchange.services import catalog_import
+    from exchange.catalog import service as catalog_import
 
     monkeypatch.setattr(catalog_import, "DEACTIVATE_WAIT_SECONDS", 0.5)
     stray = Product.objects.create(onec_id="stray", name="Не из этой выгрузки")

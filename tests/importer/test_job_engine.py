@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from exchange import jobs
-from exchange.importers.report import ImportReport
+from exchange.catalog.service import import_session_create
 from exchange.jobs import FileOutcome, JobAlreadyRunning, JobKind, JobProgress, job_create, job_file_answer, job_run
 from exchange.models import ExchangeType, ImportFile, ImportSession
-from exchange.services.catalog_import import import_session_create
+from exchange.report import ImportReport
 
 pytestmark = pytest.mark.django_db
 

@@ -17,10 +17,10 @@ from django.utils import timezone
 
 from catalog.models import Product
 from customers.models import User
+from exchange.catalog.service import import_session_create, import_session_run
 from exchange.jobs import Heartbeat, job_claim, job_fail, jobs_check
 from exchange.models import ImportFile, ImportSession
 from exchange.protocol import IMPORT_STOPPED_BY_ADMIN
-from exchange.services.catalog_import import import_session_create, import_session_run
 from exchange.tasks import on_import_process_lost, on_worker_ready
 from tests.exchange.conftest import OneC, assert_answer
 from tests.importer.cml import Prod, import_xml, write

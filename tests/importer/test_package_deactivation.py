@@ -11,10 +11,10 @@ import pytest
 from django.utils import timezone
 
 from catalog.models import Product, ProductVariant
+from exchange.catalog.service import catalog_packages_close_ended
 from exchange.jobs import jobs_check
 from exchange.models import ExchangeSession
 from exchange.protocol import DEACTIVATION_OFF
-from exchange.services.catalog_import import catalog_packages_close_ended
 from exchange.tasks import expire_sessions
 from tests.exchange.conftest import OneC, assert_answer
 from tests.importer.cml import Offer, Prod, import_xml, offers_xml, write

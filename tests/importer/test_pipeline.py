@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from exchange.importers.pipeline import read_ahead
+from exchange.catalog.pipeline import read_ahead
 
 
 def test_read_ahead_yields_everything_in_order() -> None:

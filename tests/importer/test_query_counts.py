@@ -14,8 +14,8 @@ from django.test.utils import CaptureQueriesContext
 
 from benchmarks.generate_catalog import generate_catalog, write_reexport
 from commerceml.reader import iter_records
-from exchange.importers.catalog import CatalogImporter
-from exchange.importers.report import ImportReport
+from exchange.catalog.importer import CatalogImporter
+from exchange.report import ImportReport
 
 pytestmark = pytest.mark.django_db
 

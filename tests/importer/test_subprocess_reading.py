@@ -6,8 +6,8 @@ import pytest
 
 from benchmarks.generate_catalog import generate_catalog
 from catalog.models import Price
+from exchange.catalog import service as catalog_import
 from exchange.models import ImportSession
-from exchange.services import catalog_import
 
 pytestmark = pytest.mark.django_db
 

@@ -10,7 +10,7 @@ from rest_framework.test import APIClient
 
 from catalog.models import Category, Price, PriceType, Product, ProductVariant, Stock
 from customers.roles import CustomerRole
-from exchange.importers.limits import catalog_limits
+from exchange.catalog.limits import catalog_limits
 from exchange.models import ImportSession
 from tests.importer.cml import Offer, Prod, import_xml, offers_xml, write
 

@@ -11,8 +11,8 @@ from collections.abc import Iterator
 import pytest
 
 from exchange import jobs
+from exchange.catalog import service as catalog_import
 from exchange.models import ExchangeSession
-from exchange.services import catalog_import
 from observability.logs import ContextFilter, JsonFormatter
 from tests.exchange.conftest import OneC
 from tests.services import ROOT, process_env
@@ -35,7 +35,7 @@ class Lines(logging.Handler):
 def json_lines(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
     """JSON lines of what the exchange logs while it handles ``mode=complete``."""
     handler = Lines()
-    logger = logging.getLogger("exchange.services.catalog_import")
+    logger = logging.getLogger("exchange.catalog.service")
     logger.addHandler(handler)
     original = catalog_import.catalog_complete
 

@@ -14,8 +14,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from exchange.catalog.service import ImportAlreadyRunning, import_session_create, import_session_run
 from exchange.models import ImportSession
-from exchange.services.catalog_import import ImportAlreadyRunning, import_session_create, import_session_run
 
 
 class Command(BaseCommand):

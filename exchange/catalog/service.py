@@ -33,9 +33,8 @@ from commerceml.pipe import iter_records_in_subprocess
 from commerceml.reader import iter_records
 from commerceml.records import InvalidElement, Record, Section, SectionHeader
 from commerceml.scan import scan_file
+from exchange.catalog.importer import CatalogImporter, SeenSet, pictures_sent
 from exchange.conf import exchange_settings
-from exchange.importers.catalog import CatalogImporter, SeenSet, pictures_sent
-from exchange.importers.report import ImportReport
 from exchange.jobs import (
     FileOutcome,
     JobAlreadyRunning,
@@ -68,6 +67,7 @@ from exchange.protocol import (
     progress,
     success,
 )
+from exchange.report import ImportReport
 
 logger = logging.getLogger(__name__)
 

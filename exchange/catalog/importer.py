@@ -57,10 +57,10 @@ from catalog.sync import (
     variants_ensure_default,
 )
 from commerceml import records as cml
+from exchange.catalog.limits import catalog_limits
+from exchange.catalog.pipeline import read_ahead
 from exchange.conf import exchange_settings
-from exchange.importers.limits import catalog_limits
-from exchange.importers.pipeline import read_ahead
-from exchange.importers.report import ImportReport
+from exchange.report import ImportReport
 
 logger = logging.getLogger(__name__)
 
@@ -323,7 +323,7 @@ class CatalogImporter:
             self._keep_as_is(entity, record.id)
 
     def _problem(self, record: Any) -> str | None:
-        """Why a value of ``record`` does not fit its column (exchange.importers.limits), or None."""
+        """Why a value of ``record`` does not fit its column (exchange.catalog.limits), or None."""
         limits = self.limits
         kind = type(record)
         if kind is cml.Offer:
