@@ -18,11 +18,8 @@ Strategy (documented for operators in docs/catalog-import.md):
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import logging
-import marshal
-import operator
 import os
 import shutil
 from array import array
@@ -57,6 +54,7 @@ from catalog.sync import (
     variants_ensure_default,
 )
 from commerceml import records as cml
+from commerceml.digests import SealedOffer, SealedProduct, combine, digest_of, seal_offer, seal_product
 from exchange.catalog.limits import catalog_limits
 from exchange.catalog.pipeline import read_ahead
 from exchange.conf import exchange_settings
@@ -76,46 +74,6 @@ DEFAULT_UNIT_NAMES = {"796": "шт"}
 def _digest(value: object) -> str:
     """A stable content hash of a small record (groups, properties): the repr of the dataclass."""
     return hashlib.blake2b(repr(value).encode("utf-8"), digest_size=16).hexdigest()
-
-
-# Products and offers are hashed on every import, changed or not (100k + 140k per re-export):
-# their fields are taken with one attrgetter and serialised with marshal (format 4, stable),
-# about three times faster than the dataclass repr. Every field of the record is included
-# (read from dataclasses.fields, so a field the reader adds is hashed too); nested records are
-# flattened to tuples, and any other nested object makes marshal raise instead of hashing wrong.
-_PRODUCT_FIELDS = tuple(f.name for f in dataclasses.fields(cml.Product))
-_product_values = operator.attrgetter(*_PRODUCT_FIELDS)
-_PRODUCT_UNIT = _PRODUCT_FIELDS.index("unit")
-_PRODUCT_PROPERTY_VALUES = _PRODUCT_FIELDS.index("property_values")
-_unit_values = operator.attrgetter(*(f.name for f in dataclasses.fields(cml.ProductUnit)))
-_property_value_values = operator.attrgetter(*(f.name for f in dataclasses.fields(cml.PropertyValue)))
-
-
-def _marshal_digest(value: Any) -> str:
-    return hashlib.blake2b(marshal.dumps(value, 4), digest_size=16).hexdigest()
-
-
-def _product_digest(product: cml.Product, catalog_id: str) -> str:
-    values = [*_product_values(product), catalog_id]
-    unit = values[_PRODUCT_UNIT]
-    if unit is not None:
-        values[_PRODUCT_UNIT] = _unit_values(unit)
-    values[_PRODUCT_PROPERTY_VALUES] = [_property_value_values(v) for v in values[_PRODUCT_PROPERTY_VALUES]]
-    return _marshal_digest(values)
-
-
-def _offer_digest(offer: cml.Offer) -> str:
-    """The offer's own attributes (prices and stock have their own hashes)."""
-    return _marshal_digest(
-        (
-            offer.name,
-            offer.article,
-            offer.barcode,
-            offer.characteristics,
-            [_property_value_values(v) for v in offer.property_values],
-            offer.deleted,
-        )
-    )
 
 
 @dataclass(slots=True)
@@ -185,6 +143,8 @@ _KIND_ENTITIES: dict[type, str] = {
     cml.Warehouse: "warehouses",
     cml.Product: "products",
     cml.Offer: "offers",
+    SealedProduct: "products",
+    SealedOffer: "offers",
 }
 
 ProgressCallback = Callable[[str, int, int | None], None]
@@ -241,7 +201,10 @@ class CatalogImporter:
         self._unreadable: dict[str, list[str]] = {"products": [], "offers": []}
         self._image_dirs: dict[str, bool] = {}
         # Resolved prices/stock of the offers of the batch being written (_price_parts, _stock_parts).
-        self._parts_cache: dict[tuple[str, str], tuple[Any, ...]] = {}
+        self._parts_cache: dict[tuple[str, str], Any] = {}
+        # Fingerprints of the price types and warehouses known (see _prices_hash), None when stale.
+        self._price_types_context: str | None = None
+        self._warehouses_context: str | None = None
         self.site_owned = exchange_settings().site_owned_fields
         self.limits = catalog_limits()
 
@@ -252,10 +215,17 @@ class CatalogImporter:
         ids = catalog_ids()
         self.categories, self.properties, self.options = ids.categories, ids.properties, ids.options
         self.price_types, self.warehouses = ids.price_types, ids.warehouses
+        self._price_types_context = self._warehouses_context = None
         self._maps_loaded = True
 
     # --- driving ---------------------------------------------------------------------------
-    def import_records(self, records: Iterable[cml.Record], *, file_label: str, totals: dict[str, int | None]) -> None:
+    def import_records(
+        self,
+        records: Iterable[cml.Record | SealedProduct | SealedOffer],
+        *,
+        file_label: str,
+        totals: dict[str, int | None],
+    ) -> None:
         """Import one file's records (from ``commerceml.reader.iter_records``)."""
         self._load_maps()
         self._file = file_label
@@ -267,6 +237,14 @@ class CatalogImporter:
         try:
             for record in read_ahead(records):
                 kind = type(record)
+                # Products and offers are written from their seals (commerceml.digests): a
+                # record read in this process is sealed here, one parsed in a child came sealed.
+                if kind is cml.Product:
+                    record = seal_product(record, self._catalog_id, packed=False)  # type: ignore[arg-type]
+                    kind = SealedProduct
+                elif kind is cml.Offer:
+                    record = seal_offer(record, packed=False)  # type: ignore[arg-type]
+                    kind = SealedOffer
                 # Element errors and units do not end a batch (many bad elements must not turn
                 # batches of 1000 into batches of a few).
                 if kind is cml.InvalidElement:
@@ -280,9 +258,9 @@ class CatalogImporter:
                 if kind is cml.SectionHeader:
                     self._start_section(record)  # type: ignore[arg-type]
                     continue
-                problem = self._problem(record)
-                if problem is not None:
-                    self._refuse(record, problem)
+                # Products and offers are checked in their batch, and only when they differ from
+                # what is stored: an unchanged row passed the same checks when it was written.
+                if kind is not SealedProduct and kind is not SealedOffer and not self._fits(record):
                     continue
                 self._buffer_kind = kind
                 self._buffer.append(record)
@@ -358,6 +336,14 @@ class CatalogImporter:
             return limits.warehouse_id.problem(record.id) or limits.warehouse_name.problem(record.name)
         return None
 
+    def _fits(self, record: Any) -> bool:
+        """Whether the record's values fit their columns; if not, it is refused (_refuse)."""
+        problem = self._problem(record)
+        if problem is None:
+            return True
+        self._refuse(record, problem)
+        return False
+
     def _refuse(self, record: Any, problem: str) -> None:
         """A record whose values do not fit: an element error, its row left as it was."""
         entity = _KIND_ENTITIES.get(type(record), "other")
@@ -404,8 +390,8 @@ class CatalogImporter:
             cml.Property: self._write_properties,
             cml.PriceType: self._write_price_types,
             cml.Warehouse: self._write_warehouses,
-            cml.Product: self._write_products,
-            cml.Offer: self._write_offers,
+            SealedProduct: self._write_products,
+            SealedOffer: self._write_offers,
         }
         handler = handlers.get(kind) if kind is not None else None
         if handler is None:
@@ -476,6 +462,7 @@ class CatalogImporter:
             stored = self.writer.price_types_stored(list(wanted))
         for onec_id, (pk, (_, _, currency)) in stored.items():
             self.price_types[onec_id] = (pk, currency)
+        self._price_types_context = None
 
     def _write_warehouses(self, warehouses: list[cml.Warehouse]) -> None:
         counters = self.report.entity("warehouses")
@@ -487,6 +474,7 @@ class CatalogImporter:
             stored = self.writer.warehouses_stored(list(wanted))
         for onec_id, (pk, _) in stored.items():
             self.warehouses[onec_id] = pk
+        self._warehouses_context = None
 
     @staticmethod
     def _changed_reference(
@@ -534,7 +522,7 @@ class CatalogImporter:
             self._catalog_id,
         )
 
-    def _write_products(self, products: list[cml.Product]) -> None:
+    def _write_products(self, products: list[SealedProduct]) -> None:
         counters = self.report.entity("products")
         products = list({product.id: product for product in products}.values())  # the last of a repeated Ид wins
         owned = self.site_owned
@@ -545,16 +533,19 @@ class CatalogImporter:
         rows: list[ProductRow] = []
         keeping: dict[frozenset[str], list[ProductRow]] = {}
         fresh: list[ProductRow] = []
-        for product in products:
-            digest = _product_digest(product, self._catalog_id)  # a product moved to another catalog changed
-            before = existing.get(product.id)
+        for sealed in products:
+            digest = sealed.digest  # includes the catalog: a product moved to another catalog changed
+            before = existing.get(sealed.id)
             # A product deactivated because a full catalog missed it is changed even when its
             # content is not: it must come back.
-            if before and before.content_hash == digest and before.is_active == (not product.deleted):
+            if before and before.content_hash == digest and before.is_active == (not sealed.deleted):
                 counters.unchanged += 1
                 continue
-            if product.deleted and before is None:
+            if sealed.deleted and before is None:
                 counters.skipped += 1  # deletion of a product the site never had
+                continue
+            product = sealed.open()
+            if not self._fits(product):
                 continue
             if product.deleted:
                 counters.add("deactivated" if before and before.is_active else "unchanged")
@@ -613,7 +604,7 @@ class CatalogImporter:
                     rows.append(ProductValueRow(product_pk, prop_pk, text[:1024], reference))
         self.writer.product_values_replace([pks[p.id] for p in products], rows)
 
-    def _write_product_images(self, products: list[cml.Product], pks: dict[str, int], *, changed: set[str]) -> None:
+    def _write_product_images(self, products: list[SealedProduct], pks: dict[str, int], *, changed: set[str]) -> None:
         """Bring the products' pictures in line with what 1C lists and sent.
 
         * A product whose record changed may list other pictures: rows of pictures it no longer
@@ -725,8 +716,9 @@ class CatalogImporter:
         return name
 
     # --- offers ----------------------------------------------------------------------------
-    def _write_offers(self, offers: list[cml.Offer]) -> None:
+    def _write_offers(self, offers: list[SealedOffer]) -> None:
         counters = self.report.entity("offers")
+        price_counters, stock_counters = self.report.entity("prices"), self.report.entity("stock")
         self._parts_cache = {}
         update_only = self._section is not None and self._section.section == cml.Section.OFFER_CHANGES
         offers = list({offer.id: offer for offer in offers}.values())  # the last of a repeated Ид wins
@@ -739,35 +731,59 @@ class CatalogImporter:
         products = self.writer.products_pks(unknown)
         variant_rows: list[VariantRow] = []
         new_variant_rows: list[VariantRow] = []
-        accepted: list[cml.Offer] = []
-        for offer in offers:
-            before = existing.get(offer.id)
-            product_pk = before.product_pk if before is not None else products.get(offer.product_id)
+        accepted: list[SealedOffer] = []  # in the file and applied (or unchanged): seen
+        new_prices: list[tuple[cml.Offer, str]] = []  # offers whose prices are written, with their hash
+        new_stock: list[tuple[cml.Offer, str]] = []
+        for sealed in offers:
+            before = existing.get(sealed.id)
+            # A value that does not fit is the element's error, whatever else is wrong with it.
+            offer = sealed.open() if before is None else None
+            if offer is not None and not self._fits(offer):
+                continue
+            product_pk = before.product_pk if before is not None else products.get(sealed.product_id)
             if product_pk is None:
                 counters.skipped += 1
-                self.report.warning("offers", offer.id, "предложение для неизвестного товара", file=self._file)
+                self.report.warning("offers", sealed.id, "предложение для неизвестного товара", file=self._file)
                 continue
-            carries_attributes = offer.name is not None or offer.has_characteristics
-            if before is None and (update_only or not carries_attributes) and offer.variant_id is not None:
+            if before is None and (update_only or not sealed.carries_attributes) and sealed.variant_id is not None:
                 # A price or stock line for a characteristic the site was never told about.
                 counters.skipped += 1
-                self.report.warning("offers", offer.id, "неизвестное предложение", file=self._file)
+                self.report.warning("offers", sealed.id, "неизвестное предложение", file=self._file)
                 continue
-            accepted.append(offer)
-            if not carries_attributes and before is not None:
-                counters.unchanged += 1
-                continue
-            digest = _offer_digest(offer)
-            if before and before.content_hash == digest and before.is_active == (not offer.deleted):
+            attributes_unchanged = before is not None and (
+                not sealed.carries_attributes
+                or (before.content_hash == sealed.digest and before.is_active == (not sealed.deleted))
+            )
+            prices_hash = self._prices_hash(sealed) if sealed.has_prices else ""
+            stock_hash = self._stock_hash(sealed) if sealed.has_stock else ""
+            prices_changed = sealed.has_prices and (before is None or prices_hash != before.prices_hash)
+            stock_changed = sealed.has_stock and (before is None or stock_hash != before.stock_hash)
+            if before is not None:
+                # Nearly every offer of a re-export: decided on its seal, the record never opened.
+                if sealed.has_prices and not prices_changed:
+                    price_counters.unchanged += sealed.price_count
+                if sealed.has_stock and not stock_changed:
+                    stock_counters.unchanged += 1
+                if attributes_unchanged and not prices_changed and not stock_changed:
+                    accepted.append(sealed)
+                    counters.unchanged += 1
+                    continue
+                offer = sealed.open()
+                if not self._fits(offer):
+                    continue
+            assert offer is not None
+            accepted.append(sealed)
+            if prices_changed:
+                new_prices.append((offer, prices_hash))
+            if stock_changed:
+                new_stock.append((offer, stock_hash))
+            if attributes_unchanged:
                 counters.unchanged += 1
                 continue
             counters.add("updated" if before else "created")
             # A new variant is inserted with its price and stock hashes and total already set,
             # instead of inserting it empty and updating every new row right after.
-            prices_hash = self._price_parts(offer)[1] if before is None and offer.has_prices else ""
-            stock_total, stock_hash = Decimal(0), ""
-            if before is None and offer.has_stock:
-                _, stock_total, stock_hash = self._stock_parts(offer)
+            stock_total = self._stock_parts(offer)[1] if before is None and sealed.has_stock else Decimal(0)
             (variant_rows if before else new_variant_rows).append(
                 VariantRow(
                     offer.id,
@@ -779,9 +795,9 @@ class CatalogImporter:
                     offer.variant_id is None,
                     not offer.deleted,
                     stock_total,
-                    digest,
-                    prices_hash,
-                    stock_hash,
+                    sealed.digest,
+                    prices_hash if before is None else "",
+                    stock_hash if before is None else "",
                 )
             )
         self.writer.variants_upsert(variant_rows)
@@ -793,8 +809,8 @@ class CatalogImporter:
         self.seen_variants.add_many(seen)
         self.file_seen_variants.add_many(seen)
 
-        self._write_prices([o for o in accepted if o.has_prices], existing)
-        self._write_stock([o for o in accepted if o.has_stock], existing)
+        self._write_prices(new_prices, existing)
+        self._write_stock(new_stock, existing)
         self.writer.variants_set_parts(
             [
                 VariantPartsRow(v.pk, v.prices_hash, v.stock_total, v.stock_hash)
@@ -816,9 +832,24 @@ class CatalogImporter:
         self.writer.default_variants_hide(sorted(with_variants))
         self._advance("offers", "Предложения", len(offers))
 
-    def _price_parts(self, offer: cml.Offer) -> tuple[list[tuple[int, Decimal, str]], str]:
-        """The offer's prices resolved to (price type pk, value, currency), sorted, and their hash;
-        computed once per offer (unknown price types are reported once)."""
+    # Prices and stock are fingerprinted as 1C sent them (commerceml.digests); what they are
+    # stored as depends on what their price type and warehouse Ид resolve to, so the stored
+    # hash is that fingerprint combined with a fingerprint of the price types (or warehouses)
+    # the import knows: a new price type or another currency changes it, and the offer's prices
+    # are written again.
+    def _prices_hash(self, sealed: SealedOffer) -> str:
+        if self._price_types_context is None:
+            self._price_types_context = digest_of(sorted(self.price_types.items()))
+        return combine(sealed.prices_digest, self._price_types_context)
+
+    def _stock_hash(self, sealed: SealedOffer) -> str:
+        if self._warehouses_context is None:
+            self._warehouses_context = digest_of(sorted(self.warehouses.items()))
+        return combine(sealed.stock_digest, self._warehouses_context)
+
+    def _price_parts(self, offer: cml.Offer) -> list[tuple[int, Decimal, str]]:
+        """The offer's prices resolved to (price type pk, value, currency), sorted; computed once
+        per offer (unknown price types are reported once)."""
         cached = self._parts_cache.get(("prices", offer.id))
         if cached is not None:
             return cached
@@ -832,12 +863,11 @@ class CatalogImporter:
                 continue
             resolved.append((known[0], price.value, (price.currency or known[1])[:8]))
         resolved.sort()
-        parts = (resolved, _marshal_digest([(pt, str(value), currency) for pt, value, currency in resolved]))
-        self._parts_cache[("prices", offer.id)] = parts
-        return parts
+        self._parts_cache[("prices", offer.id)] = resolved
+        return resolved
 
-    def _stock_parts(self, offer: cml.Offer) -> tuple[dict[int, Decimal], Decimal, str]:
-        """The offer's stock per warehouse pk, its total and their hash; computed once per offer."""
+    def _stock_parts(self, offer: cml.Offer) -> tuple[dict[int, Decimal], Decimal]:
+        """The offer's stock per warehouse pk and its total; computed once per offer."""
         cached = self._parts_cache.get(("stock", offer.id))
         if cached is not None:
             return cached
@@ -851,27 +881,24 @@ class CatalogImporter:
                 continue
             per_warehouse[warehouse] = per_warehouse.get(warehouse, Decimal(0)) + stock.quantity
         total = offer.quantity if offer.quantity is not None else sum(per_warehouse.values(), Decimal(0))
-        digest = _marshal_digest(([(w, str(q)) for w, q in sorted(per_warehouse.items())], str(total)))
-        parts = (per_warehouse, total, digest)
+        parts = (per_warehouse, total)
         self._parts_cache[("stock", offer.id)] = parts
         return parts
 
-    def _write_prices(self, offers: list[cml.Offer], variants: dict[str, _ExistingVariant]) -> None:
+    def _write_prices(self, offers: list[tuple[cml.Offer, str]], variants: dict[str, _ExistingVariant]) -> None:
+        """Prices of offers whose prices are new or changed (``offers``: record and prices hash)."""
         counters = self.report.entity("prices")
         rows: list[PriceRow] = []
         fresh: list[PriceRow] = []
         replace: dict[frozenset[int], list[int]] = {}
-        for offer in offers:
+        for offer, digest in offers:
             variant = variants.get(offer.id)
             if variant is None:
                 continue
-            resolved, digest = self._price_parts(offer)
+            resolved = self._price_parts(offer)
             if variant.new:  # inserted by this batch with its hash already
                 counters.add("created", len(resolved))
                 fresh.extend(PriceRow(variant.pk, pt, value, currency) for pt, value, currency in resolved)
-                continue
-            if digest == variant.prices_hash:
-                counters.unchanged += len(resolved)
                 continue
             counters.add("updated" if variant.prices_hash else "created", len(resolved))
             rows.extend(PriceRow(variant.pk, pt, value, currency) for pt, value, currency in resolved)
@@ -885,22 +912,20 @@ class CatalogImporter:
             for kept, pks in replace.items():
                 self.writer.prices_delete_except(pks, kept)
 
-    def _write_stock(self, offers: list[cml.Offer], variants: dict[str, _ExistingVariant]) -> None:
+    def _write_stock(self, offers: list[tuple[cml.Offer, str]], variants: dict[str, _ExistingVariant]) -> None:
+        """Stock of offers whose stock is new or changed (``offers``: record and stock hash)."""
         counters = self.report.entity("stock")
         rows: list[StockRow] = []
         fresh: list[StockRow] = []
         replace: dict[frozenset[int], list[int]] = {}
-        for offer in offers:
+        for offer, digest in offers:
             variant = variants.get(offer.id)
             if variant is None:
                 continue
-            per_warehouse, total, digest = self._stock_parts(offer)
+            per_warehouse, total = self._stock_parts(offer)
             if variant.new:  # inserted by this batch with its total and hash already
                 counters.add("created")
                 fresh.extend(StockRow(variant.pk, warehouse, quantity) for warehouse, quantity in per_warehouse.items())
-                continue
-            if digest == variant.stock_hash:
-                counters.unchanged += 1
                 continue
             counters.add("updated" if variant.stock_hash else "created")
             rows.extend(StockRow(variant.pk, warehouse, quantity) for warehouse, quantity in per_warehouse.items())

@@ -16,11 +16,13 @@ or ``failure`` with the reason, so the operator in 1C sees the real outcome. In 
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Generator, Iterator, Mapping, Sequence
 from pathlib import Path
+from typing import cast
 
 from django.db.models import F, Value
 from django.db.models.functions import Concat
@@ -28,6 +30,7 @@ from django.utils import timezone
 
 from catalog.sync import catalog_state
 from commerceml.detect import FileKind, detect_file_kind, import_rank
+from commerceml.digests import SealedOffer, SealedProduct
 from commerceml.errors import CommerceMLError
 from commerceml.pipe import iter_records_in_subprocess
 from commerceml.reader import iter_records
@@ -371,6 +374,13 @@ class CatalogJobImporter:
             return FileOutcome.skipped()
         if file.kind == "unknown":
             return FileOutcome.failed(_not_commerceml(path, file.name))
+        # A big file's reader process starts first and parses while the file's digest is read.
+        with _open_records(path) as source:
+            return self._import_or_skip(job, file, path, source)
+
+    def _import_or_skip(
+        self, job: ImportSession, file: ImportFile, path: Path, source: Iterator[Record | SealedProduct | SealedOffer]
+    ) -> FileOutcome:
         scan = scan_file(path, file.kind)
         file.digest = scan.digest
         contained = CatalogFileState(file=file)
@@ -396,7 +406,7 @@ class CatalogJobImporter:
             scopes: dict[str, dict[str, bool]] = {}
             try:
                 self.importer.import_records(
-                    _records(path, file.name, scopes), file_label=file.name, totals=scan.counts
+                    _records(source, file.name, scopes), file_label=file.name, totals=scan.counts
                 )
             except CommerceMLError as exc:
                 exc.file = file.name  # the name 1C knows, not our folder layout
@@ -462,12 +472,18 @@ job_kind_register(JobKind(kind=ExchangeType.CATALOG, describe=_describe, importe
 SUBPROCESS_MIN_BYTES = 4 * 1024 * 1024
 
 
-def _records(path: Path, name: str, scopes: dict[str, dict[str, bool]]) -> Iterator[Record]:
-    """The file's records; ``scopes`` collects the catalogs its sections name (CatalogFileState.catalog_scopes)."""
+def _open_records(path: Path) -> contextlib.AbstractContextManager[Iterator[Record | SealedProduct | SealedOffer]]:
+    """The file's records, read in a child process when the file is big; closed on leaving."""
     if path.stat().st_size >= SUBPROCESS_MIN_BYTES:
-        records = iter_records_in_subprocess(path, on_invalid="yield")
-    else:
-        records = iter_records(path, on_invalid="yield")
+        return iter_records_in_subprocess(path, on_invalid="yield")
+    records = cast("Generator[Record, None, None]", iter_records(path, on_invalid="yield"))
+    return contextlib.closing(records)
+
+
+def _records(
+    records: Iterator[Record | SealedProduct | SealedOffer], name: str, scopes: dict[str, dict[str, bool]]
+) -> Iterator[Record | SealedProduct | SealedOffer]:
+    """The file's records; ``scopes`` collects the catalogs its sections name (CatalogFileState.catalog_scopes)."""
     for record in records:
         if isinstance(record, InvalidElement):
             # The reader names the file it opened (the server's absolute path); reports and 1C's

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Iterable
 from pathlib import Path
 
 import psutil
 import pytest
 
+from commerceml.digests import SealedOffer, SealedProduct, seal_offer
 from commerceml.errors import CommerceMLSyntaxError
 from commerceml.pipe import iter_records_in_subprocess
 from commerceml.reader import iter_records
@@ -14,10 +17,24 @@ from commerceml.reader import iter_records
 DATA = Path(__file__).resolve().parents[1] / "data" / "cml"
 
 
-def test_the_child_process_yields_exactly_what_the_reader_yields() -> None:
-    path = DATA / "cml207-dobromyslov" / "offers0_1.xml"
+def _opened(records: Iterable[object]) -> list[object]:
+    return [r.open() if isinstance(r, SealedProduct | SealedOffer) else r for r in records]
 
-    assert list(iter_records_in_subprocess(path)) == list(iter_records(path))
+
+@pytest.mark.parametrize("name", ["import0_1.xml", "offers0_1.xml"])
+def test_the_child_process_yields_exactly_what_the_reader_yields(name: str) -> None:
+    path = DATA / "cml207-dobromyslov" / name
+
+    assert _opened(iter_records_in_subprocess(path)) == list(iter_records(path))
+
+
+def test_products_and_offers_come_sealed_with_the_fingerprints_the_caller_would_take() -> None:
+    path = DATA / "cml207-dobromyslov" / "offers0_1.xml"
+    sealed = [r for r in iter_records_in_subprocess(path) if isinstance(r, SealedOffer)]
+
+    assert sealed and all(r.record is None and r.blob for r in sealed)  # crossed as bytes
+    for item in sealed:
+        assert item == dataclasses.replace(seal_offer(item.open(), packed=False), blob=item.blob, record=None)
 
 
 def test_a_broken_file_raises_the_readers_error_after_the_records_before_it(tmp_path: Path) -> None:
@@ -31,10 +48,10 @@ def test_a_broken_file_raises_the_readers_error_after_the_records_before_it(tmp_
 
     got = []
     with pytest.raises(CommerceMLSyntaxError) as piped:
-        for record in iter_records_in_subprocess(broken):
-            got.append(record)
+        for item in iter_records_in_subprocess(broken):
+            got.append(item)
 
-    assert got == expected and len(got) > 0
+    assert _opened(got) == expected and len(got) > 0
     assert piped.value.line == direct.value.line
 
 

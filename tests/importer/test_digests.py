@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from commerceml import records as cml
-from exchange.catalog.importer import _offer_digest, _product_digest
+from commerceml.digests import offer_digest as _offer_digest
+from commerceml.digests import product_digest as _product_digest
 
 PRODUCT = cml.Product(
     id="p",

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import psutil
 import pytest
 
 from benchmarks.generate_catalog import generate_catalog
@@ -33,3 +34,17 @@ def test_big_files_are_parsed_in_a_child_process_with_the_same_result(
     assert len(spawned) == 2
     assert result.counters["products"] == {**result.counters["products"], "unchanged": 40, "created": 0}
     assert sorted(Price.objects.values_list("variant__onec_id", "price_type__onec_id", "value")) == expected
+
+
+def test_a_big_file_skipped_as_unchanged_leaves_no_reader_process_behind(
+    run_import, tmp_path: Path, monkeypatch
+) -> None:
+    monkeypatch.setattr(catalog_import, "SUBPROCESS_MIN_BYTES", 0)
+    generate_catalog(tmp_path, products=40, seed=9)
+    run_import(tmp_path)
+
+    again = run_import(tmp_path)  # the reader starts before the digest says "unchanged"
+
+    assert again.status == ImportSession.Status.COMPLETED
+    assert "пропущен" in again.report
+    assert [c for c in psutil.Process().children(recursive=True) if "commerceml.pipe" in " ".join(c.cmdline())] == []
