@@ -17,9 +17,12 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import marshal
+import os
 import pickle
 import subprocess
 import sys
+import tempfile
+import time
 from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import IO, Any, BinaryIO
@@ -52,25 +55,37 @@ _OFFERS = "offers"
 _ERROR = "error"
 
 
-def iter_records_in_subprocess(path: Path | str, *, on_invalid: OnInvalid = "raise") -> ChildRecords:
+def iter_records_in_subprocess(
+    path: Path | str, *, on_invalid: OnInvalid = "raise", spool_dir: Path | None = None
+) -> ChildRecords:
     """Like ``iter_records(path)``, parsed in a child process; products and offers come sealed
     with their fingerprints (commerceml.digests), opened by the caller when it needs them.
 
     The child starts at once and parses ahead while the caller does something else first (e.g.
-    reads the file's digest); ``close()`` stops it whether or not the records were read."""
-    return ChildRecords(path, on_invalid)
+    reads the file's digest); ``close()`` stops it whether or not the records were read. With
+    ``spool_dir`` the child writes into an unlinked file there instead of a pipe, so it parses
+    the whole file without waiting for the caller: for a file the caller reads later (the next
+    file of an import, parsed while the current one is written)."""
+    return ChildRecords(path, on_invalid, spool_dir=spool_dir)
 
 
 class ChildRecords(Iterator[Record | SealedProduct | SealedOffer]):
-    def __init__(self, path: Path | str, on_invalid: OnInvalid) -> None:
+    def __init__(self, path: Path | str, on_invalid: OnInvalid, *, spool_dir: Path | None = None) -> None:
         self.path = path
-        self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and module, no shell
-            [sys.executable, "-m", "commerceml.pipe", str(path), on_invalid],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-        )
-        assert self.process.stdout is not None
-        _widen(self.process.stdout)
+        command = [sys.executable, "-m", "commerceml.pipe", str(path), on_invalid]
+        self._input: IO[bytes] | _Spool
+        if spool_dir is None:
+            self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and module, no shell
+                command, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+            )
+            assert self.process.stdout is not None
+            _widen(self.process.stdout)
+            self._input = self.process.stdout
+        else:
+            writer, reader = _spool_file(spool_dir)
+            with writer:
+                self.process = subprocess.Popen(command, stdout=writer, stderr=subprocess.PIPE)  # noqa: S603
+            self._input = _Spool(reader, self.process)
         self._records = self._read()
 
     def __iter__(self) -> ChildRecords:
@@ -92,8 +107,7 @@ class ChildRecords(Iterator[Record | SealedProduct | SealedOffer]):
         self.close()
 
     def _read(self) -> Generator[Record | SealedProduct | SealedOffer, None, None]:
-        stdout = self.process.stdout
-        assert stdout is not None
+        stdout = self._input
         finished = False
         try:
             while True:
@@ -123,11 +137,68 @@ class ChildRecords(Iterator[Record | SealedProduct | SealedOffer]):
         process = self.process
         if not finished and process.poll() is None:
             process.kill()
-        if process.stdout:
-            process.stdout.close()
+        self._input.close()
         if process.stderr:
             process.stderr.close()
         process.wait()
+
+
+def _spool_file(folder: Path) -> tuple[IO[bytes], IO[bytes]]:
+    """A file to write and one to read, the same, unlinked at once: gone when both are closed,
+    whatever happens to either process. In ``folder`` if it can be written, else in the
+    system's temporary folder."""
+    try:
+        fd, name = tempfile.mkstemp(prefix=".records-", dir=folder)
+    except OSError:
+        fd, name = tempfile.mkstemp(prefix="shop1c-records-")
+    try:
+        return os.fdopen(fd, "wb"), open(name, "rb", buffering=0)
+    finally:
+        os.unlink(name)  # noqa: PTH108
+
+
+class _Spool:
+    """A file the child still writes: a read waits for the bytes until the child has ended."""
+
+    POLL_SECONDS = 0.005
+
+    def __init__(self, file: IO[bytes], process: subprocess.Popen[bytes]) -> None:
+        self.file = file
+        self.process = process
+
+    def read(self, size: int = -1) -> bytes:
+        if size < 0:
+            self.process.wait()
+            return self.file.read()
+        parts = []
+        while size > 0:
+            ended = self.process.poll() is not None  # looked at first: then no byte can follow
+            data = self.file.read(size)
+            if data:
+                parts.append(data)
+                size -= len(data)
+            elif ended:
+                break
+            else:
+                time.sleep(self.POLL_SECONDS)
+        return b"".join(parts)
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def readline(self) -> bytes:
+        line = bytearray()
+        while not line.endswith(b"\n"):
+            byte = self.read(1)
+            if not byte:
+                break
+            line += byte
+        return bytes(line)
+
+    def close(self) -> None:
+        self.file.close()
 
 
 def _widen(stream: IO[bytes]) -> None:

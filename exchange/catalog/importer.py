@@ -78,32 +78,29 @@ def _digest(value: object) -> str:
 
 @dataclass(slots=True)
 class _ExistingVariant:
-    pk: int
-    product_pk: int
-    content_hash: str
+    """A stored variant as this batch changes it: its prices' and stock's hashes and its stock
+    total move when they are written (then ``parts_changed``)."""
+
+    stored: StoredVariant
     prices_hash: str
     stock_hash: str
     stock_total: Decimal
-    is_active: bool
-    is_default: bool
     # Created by this batch: it cannot have price or stock rows yet, so they are COPYed
     # straight into their tables instead of going through the staging merge.
     new: bool = False
     parts_changed: bool = False
 
+    @property
+    def pk(self) -> int:
+        return self.stored.pk
+
+    @property
+    def product_pk(self) -> int:
+        return self.stored.product_id
+
 
 def _variant(stored: StoredVariant, *, new: bool = False) -> _ExistingVariant:
-    return _ExistingVariant(
-        stored.pk,
-        stored.product_id,
-        stored.content_hash,
-        stored.prices_hash,
-        stored.stock_hash,
-        stored.stock_total,
-        stored.is_active,
-        stored.is_default,
-        new=new,
-    )
+    return _ExistingVariant(stored, stored.prices_hash, stored.stock_hash, stored.stock_total, new=new)
 
 
 @dataclass
@@ -752,7 +749,7 @@ class CatalogImporter:
                 continue
             attributes_unchanged = before is not None and (
                 not sealed.carries_attributes
-                or (before.content_hash == sealed.digest and before.is_active == (not sealed.deleted))
+                or (before.stored.content_hash == sealed.digest and before.stored.is_active == (not sealed.deleted))
             )
             prices_hash = self._prices_hash(sealed) if sealed.has_prices else ""
             stock_hash = self._stock_hash(sealed) if sealed.has_stock else ""

@@ -32,7 +32,7 @@ from catalog.sync import catalog_state
 from commerceml.detect import FileKind, detect_file_kind, import_rank
 from commerceml.digests import SealedOffer, SealedProduct
 from commerceml.errors import CommerceMLError
-from commerceml.pipe import iter_records_in_subprocess
+from commerceml.pipe import ChildRecords, iter_records_in_subprocess
 from commerceml.reader import iter_records
 from commerceml.records import InvalidElement, Record, Section, SectionHeader
 from commerceml.scan import scan_file
@@ -359,6 +359,8 @@ class CatalogJobImporter:
                 full_catalog=done.full_catalog,
                 full_offers=done.full_offers,
             )
+        # The next file's reader, started while this file is written (see _read_ahead).
+        self._ahead: tuple[int, ChildRecords] | None = None
 
     def import_file(self, job: ImportSession, file: ImportFile, progress: JobProgress) -> FileOutcome:
         path = Path(job.base_dir) / file.name
@@ -374,9 +376,41 @@ class CatalogJobImporter:
             return FileOutcome.skipped()
         if file.kind == "unknown":
             return FileOutcome.failed(_not_commerceml(path, file.name))
-        # A big file's reader process starts first and parses while the file's digest is read.
-        with _open_records(path) as source:
+        # A big file's reader process starts first and parses while the file's digest is read;
+        # the next file's reader starts too, and parses while this file is written.
+        with self._take_ahead(file) or _open_records(path) as source:
+            self._read_ahead(job, file)
             return self._import_or_skip(job, file, path, source)
+
+    def _take_ahead(self, file: ImportFile) -> ChildRecords | None:
+        ahead, self._ahead = self._ahead, None
+        if ahead is None:
+            return None
+        if ahead[0] == file.pk:
+            return ahead[1]
+        ahead[1].close()  # 1C added a file that comes first: read that one when its turn comes
+        return None
+
+    def _read_ahead(self, job: ImportSession, current: ImportFile) -> None:
+        """Start parsing the job's next file in a child process that writes to a spool file.
+
+        On two cores the reader of this file, this process writing it and PostgreSQL leave
+        room: the next file's parse overlaps this file's import instead of following it (a 2.x
+        re-export is products then offers, each about half the parse). Only big catalog files,
+        the same that are parsed in a child anyway; a next file found unchanged later is
+        skipped all the same and its reader stopped."""
+        following = (
+            ImportFile.objects.filter(import_session=job, status=ImportFile.Status.PENDING)
+            .exclude(pk=current.pk)
+            .order_by("rank", "id")
+            .first()
+        )
+        if following is None or following.kind in NOT_CATALOG_KINDS or following.kind == "unknown":
+            return
+        path = Path(job.base_dir) / following.name
+        if not path.is_file() or path.stat().st_size < SUBPROCESS_MIN_BYTES:
+            return
+        self._ahead = (following.pk, iter_records_in_subprocess(path, on_invalid="yield", spool_dir=path.parent))
 
     def _import_or_skip(
         self, job: ImportSession, file: ImportFile, path: Path, source: Iterator[Record | SealedProduct | SealedOffer]
@@ -444,6 +478,9 @@ class CatalogJobImporter:
             _package_deactivate(imports, explicit=True, label="mode=deactivate", importer=importer)
 
     def close(self, job: ImportSession, *, failed: bool) -> None:
+        if self._ahead is not None:  # the job ended before the file read ahead
+            self._ahead[1].close()
+            self._ahead = None
         importer, state = self.importer, self.state
         state.catalog_state = {} if failed else catalog_state()
         state.seen_products = importer.seen_products.pack()

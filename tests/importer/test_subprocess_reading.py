@@ -48,3 +48,24 @@ def test_a_big_file_skipped_as_unchanged_leaves_no_reader_process_behind(
     assert again.status == ImportSession.Status.COMPLETED
     assert "пропущен" in again.report
     assert [c for c in psutil.Process().children(recursive=True) if "commerceml.pipe" in " ".join(c.cmdline())] == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["import.xml", "offers.xml"])  # no spool left
+
+
+def test_the_next_file_is_parsed_while_the_current_one_is_written(run_import, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(catalog_import, "SUBPROCESS_MIN_BYTES", 0)
+    spooled: list[str] = []
+    original = catalog_import.iter_records_in_subprocess
+
+    def spy(path: Path, **kw: object) -> object:
+        if kw.get("spool_dir") is not None:
+            spooled.append(Path(path).name)
+        return original(path, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(catalog_import, "iter_records_in_subprocess", spy)
+    generate_catalog(tmp_path, products=40, seed=9)
+
+    result = run_import(tmp_path)
+
+    assert result.status == ImportSession.Status.COMPLETED, result.error_message
+    assert spooled == ["offers.xml"]  # started while import.xml was imported
+    assert result.counters["offers"]["created"] > 0
