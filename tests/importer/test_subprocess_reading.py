@@ -59,7 +59,7 @@ def test_the_next_file_is_parsed_while_the_current_one_is_written(run_import, tm
     def spy(path: Path, **kw: object) -> object:
         if kw.get("spool_dir") is not None:
             spooled.append(Path(path).name)
-        return original(path, **kw)  # type: ignore[arg-type]
+        return original(path, **kw)
 
     monkeypatch.setattr(catalog_import, "iter_records_in_subprocess", spy)
     generate_catalog(tmp_path, products=40, seed=9)
