@@ -360,7 +360,7 @@ class CatalogJobImporter:
                 full_offers=done.full_offers,
             )
         # The next file's reader, started while this file is written (see _read_ahead).
-        self._ahead: tuple[int, ChildRecords] | None = None
+        self._ahead: tuple[int, tuple[int, int], ChildRecords] | None = None
 
     def import_file(self, job: ImportSession, file: ImportFile, progress: JobProgress) -> FileOutcome:
         path = Path(job.base_dir) / file.name
@@ -378,17 +378,19 @@ class CatalogJobImporter:
             return FileOutcome.failed(_not_commerceml(path, file.name))
         # A big file's reader process starts first and parses while the file's digest is read;
         # the next file's reader starts too, and parses while this file is written.
-        with self._take_ahead(file) or _open_records(path) as source:
+        with self._take_ahead(file, path) or _open_records(path) as source:
             self._read_ahead(job, file)
             return self._import_or_skip(job, file, path, source)
 
-    def _take_ahead(self, file: ImportFile) -> ChildRecords | None:
+    def _take_ahead(self, file: ImportFile, path: Path) -> ChildRecords | None:
         ahead, self._ahead = self._ahead, None
         if ahead is None:
             return None
-        if ahead[0] == file.pk:
-            return ahead[1]
-        ahead[1].close()  # 1C added a file that comes first: read that one when its turn comes
+        pk, signature, reader = ahead
+        if pk == file.pk and signature == _signature(path):
+            return reader
+        # 1C added a file that comes first, or the file changed since: read it when its turn comes.
+        reader.close()
         return None
 
     def _read_ahead(self, job: ImportSession, current: ImportFile) -> None:
@@ -410,7 +412,12 @@ class CatalogJobImporter:
         path = Path(job.base_dir) / following.name
         if not path.is_file() or path.stat().st_size < SUBPROCESS_MIN_BYTES:
             return
-        self._ahead = (following.pk, iter_records_in_subprocess(path, on_invalid="yield", spool_dir=path.parent))
+        signature = _signature(path)
+        self._ahead = (
+            following.pk,
+            signature,
+            iter_records_in_subprocess(path, on_invalid="yield", spool_dir=path.parent),
+        )
 
     def _import_or_skip(
         self, job: ImportSession, file: ImportFile, path: Path, source: Iterator[Record | SealedProduct | SealedOffer]
@@ -479,7 +486,7 @@ class CatalogJobImporter:
 
     def close(self, job: ImportSession, *, failed: bool) -> None:
         if self._ahead is not None:  # the job ended before the file read ahead
-            self._ahead[1].close()
+            self._ahead[2].close()
             self._ahead = None
         importer, state = self.importer, self.state
         state.catalog_state = {} if failed else catalog_state()
@@ -507,6 +514,12 @@ job_kind_register(JobKind(kind=ExchangeType.CATALOG, describe=_describe, importe
 # Files at least this big are parsed in a child process (commerceml.pipe) so that parsing runs on
 # the other core while this process writes; for small files starting a process costs more.
 SUBPROCESS_MIN_BYTES = 4 * 1024 * 1024
+
+
+def _signature(path: Path) -> tuple[int, int]:
+    """Size and modification time: a file read ahead is used only if it is still the same file."""
+    stat = path.stat()
+    return stat.st_size, stat.st_mtime_ns
 
 
 def _open_records(path: Path) -> contextlib.AbstractContextManager[Iterator[Record | SealedProduct | SealedOffer]]:

@@ -1,13 +1,20 @@
 from __future__ import annotations
 
+import os
+import shutil
 from pathlib import Path
+from typing import Any
 
 import psutil
 import pytest
 
-from benchmarks.generate_catalog import generate_catalog
+from benchmarks.generate_catalog import generate_catalog, write_reexport
 from catalog.models import Price
+from commerceml.pipe import ChildRecords
+from commerceml.reader import iter_records
+from commerceml.records import Offer
 from exchange.catalog import service as catalog_import
+from exchange.catalog.importer import CatalogImporter
 from exchange.models import ImportSession
 
 pytestmark = pytest.mark.django_db
@@ -69,3 +76,45 @@ def test_the_next_file_is_parsed_while_the_current_one_is_written(run_import, tm
     assert result.status == ImportSession.Status.COMPLETED, result.error_message
     assert spooled == ["offers.xml"]  # started while import.xml was imported
     assert result.counters["offers"]["created"] > 0
+
+
+def test_a_file_changed_after_its_reading_ahead_began_is_read_again(run_import, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(catalog_import, "SUBPROCESS_MIN_BYTES", 0)
+    generate_catalog(tmp_path / "first", products=40, seed=9)
+    write_reexport(tmp_path / "first", tmp_path / "next", generated_at="2024-03-02T10:00:00", price_share=0.5)
+    folder = tmp_path / "first"
+    ahead: list[ChildRecords] = []
+    spawn = catalog_import.iter_records_in_subprocess
+
+    def spy(path: Path, **kw: Any) -> ChildRecords:
+        reader = spawn(path, **kw)
+        if kw.get("spool_dir") is not None:
+            ahead.append(reader)
+        return reader
+
+    original = CatalogImporter.import_records
+
+    def import_records(self: CatalogImporter, records: Any, *, file_label: str, **kw: Any) -> None:
+        if file_label == "import.xml":  # offers.xml was read ahead whole; then 1C replaced it
+            ahead[0].process.wait()
+            shutil.copyfile(tmp_path / "next" / "offers.xml", folder / "offers.new")
+            os.replace(folder / "offers.new", folder / "offers.xml")
+        original(self, records, file_label=file_label, **kw)
+
+    monkeypatch.setattr(catalog_import, "iter_records_in_subprocess", spy)
+    monkeypatch.setattr(CatalogImporter, "import_records", import_records)
+
+    result = run_import(folder)
+
+    assert result.status == ImportSession.Status.COMPLETED, result.error_message
+    sent = {
+        (offer.id, price.price_type_id): price.value
+        for offer in iter_records(tmp_path / "next" / "offers.xml")
+        if isinstance(offer, Offer)
+        for price in offer.prices
+    }
+    stored = {
+        (variant, price_type): value
+        for variant, price_type, value in Price.objects.values_list("variant__onec_id", "price_type__onec_id", "value")
+    }
+    assert stored == sent
