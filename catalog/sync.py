@@ -551,7 +551,10 @@ def variants_ensure_default() -> int:
 
 
 def _deactivate_all_but(model: type[models.Model], active: models.QuerySet[Any], seen: set[int]) -> int:
-    missing = [pk for pk in active.values_list("pk", flat=True).iterator(chunk_size=DEACTIVATE_CHUNK) if pk not in seen]
+    # One plain fetch of the pks (8 bytes each: 100k products are under a megabyte), not a
+    # server-side cursor: PostgreSQL plans a cursor for its first rows, and right after a big
+    # import (statistics not yet refreshed) that plan took 4.6 s for 6k variants, this 0.03 s.
+    missing = [pk for pk in active.order_by().values_list("pk", flat=True) if pk not in seen]
     writer = BulkWriter()
     for start in range(0, len(missing), DEACTIVATE_CHUNK):
         with transaction.atomic():

@@ -376,10 +376,8 @@ class CatalogJobImporter:
             return FileOutcome.skipped()
         if file.kind == "unknown":
             return FileOutcome.failed(_not_commerceml(path, file.name))
-        # A big file's reader process starts first and parses while the file's digest is read;
-        # the next file's reader starts too, and parses while this file is written.
+        # A big file's reader process starts first and parses while the file's digest is read.
         with self._take_ahead(file, path) or _open_records(path) as source:
-            self._read_ahead(job, file)
             return self._import_or_skip(job, file, path, source)
 
     def _take_ahead(self, file: ImportFile, path: Path) -> ChildRecords | None:
@@ -445,6 +443,10 @@ class CatalogJobImporter:
             contained.catalog_scopes = before.catalog_scopes
         else:
             scopes: dict[str, dict[str, bool]] = {}
+            # This file is imported, not skipped: the next file's reader starts now and parses
+            # while this one is written (not before: a re-export whose files are all skipped
+            # would only lose the core its digests are read on).
+            self._read_ahead(job, file)
             try:
                 self.importer.import_records(
                     _records(source, file.name, scopes), file_label=file.name, totals=scan.counts
