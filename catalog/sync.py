@@ -24,7 +24,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Container, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -550,7 +550,7 @@ def variants_ensure_default() -> int:
         return int(cursor.rowcount)
 
 
-def _deactivate_all_but(model: type[models.Model], active: models.QuerySet[Any], seen: set[int]) -> int:
+def _deactivate_all_but(model: type[models.Model], active: models.QuerySet[Any], seen: Container[int]) -> int:
     # One plain fetch of the pks (8 bytes each: 100k products are under a megabyte), not a
     # server-side cursor: PostgreSQL plans a cursor for its first rows, and right after a big
     # import (statistics not yet refreshed) that plan took 4.6 s for 6k variants, this 0.03 s.
@@ -567,7 +567,7 @@ def _deactivate_all_but(model: type[models.Model], active: models.QuerySet[Any],
     return len(missing)
 
 
-def products_deactivate_all_but(*, seen: set[int], catalogs: Collection[str]) -> int:
+def products_deactivate_all_but(*, seen: Container[int], catalogs: Collection[str]) -> int:
     """Deactivate the active products from 1C of ``catalogs`` (Каталог/Ид) whose pk is not in
     ``seen``; returns how many. Products of no known catalog ("", imported before catalogs were
     recorded) are in every scope; products of other catalogs are never touched."""
@@ -575,7 +575,7 @@ def products_deactivate_all_but(*, seen: set[int], catalogs: Collection[str]) ->
     return _deactivate_all_but(Product, active, seen)
 
 
-def variants_deactivate_all_but(*, seen: set[int], catalogs: Collection[str]) -> int:
+def variants_deactivate_all_but(*, seen: Container[int], catalogs: Collection[str]) -> int:
     """Deactivate the active 1C offers (not default variants) of products of ``catalogs`` whose
     pk is not in ``seen``; scoped like products_deactivate_all_but."""
     active = ProductVariant.objects.filter(

@@ -258,11 +258,10 @@ def _package_deactivate(
     else:
         product_catalogs = {catalog_id for catalog_id, full in products.items() if full}
         variant_catalogs = {catalog_id for catalog_id, full in offers.items() if full}
-    seen_products: set[int] = set()
-    seen_variants: set[int] = set()
+    seen_products, seen_variants = SeenSet(), SeenSet()
     for item in imports:
-        seen_products |= SeenSet.unpack(_state(item).seen_products)
-        seen_variants |= SeenSet.unpack(_state(item).seen_variants)
+        seen_products.update(SeenSet.unpack(_state(item).seen_products))
+        seen_variants.update(SeenSet.unpack(_state(item).seen_variants))
     running = importer is not None  # the import's own importer: its report counts what is deactivated
     importer = importer or CatalogImporter(base_dir=Path(), report=ImportReport())
     deactivated_products = deactivated_variants = 0
