@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from exchange.catalog.importer import SeenSet
@@ -10,6 +10,7 @@ from exchange.catalog.importer import SeenSet
 KEYS = st.sets(st.integers(min_value=1, max_value=5_000_000), max_size=300)
 
 
+@settings(deadline=None)  # a timing limit is not what this test is about
 @given(KEYS, KEYS)
 def test_a_seen_set_holds_exactly_what_was_added_and_survives_packing(first: set[int], second: set[int]) -> None:
     seen = SeenSet()
