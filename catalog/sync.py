@@ -24,7 +24,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
-from collections.abc import Collection, Container, Iterable, Sequence
+from collections.abc import Collection, Container, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -208,6 +208,10 @@ def _column(model: type[models.Model], name: str) -> str:
     return str(field.column)
 
 
+def _name(model: type[models.Model], *fields: str) -> tuple[str, ...]:
+    return tuple(_column(model, name) for name in fields)
+
+
 def _table(
     model: type[models.Model],
     row: type[tuple[Any, ...]] | Sequence[str],
@@ -219,17 +223,13 @@ def _table(
 ) -> Table:
     """A BulkWriter table of a catalog model; fields by name or attname (``category_id``)."""
     columns = row._fields if isinstance(row, type) else row  # type: ignore[attr-defined]
-
-    def names(fields: Iterable[str]) -> tuple[str, ...]:
-        return tuple(_column(model, name) for name in fields)
-
     return Table(
         model._meta.db_table,
-        names(columns),
-        key=names(key),
-        update=names(update),
+        _name(model, *columns),
+        key=_name(model, *key),
+        update=_name(model, *update),
         timestamps=timestamps,
-        json_columns=frozenset(names(json_columns)),
+        json_columns=frozenset(_name(model, *json_columns)),
     )
 
 
@@ -289,10 +289,6 @@ def _json_list(value: Any) -> list[Any]:
     if isinstance(value, str):
         value = json.loads(value)
     return value if isinstance(value, list) else []
-
-
-def _name(model: type[models.Model], *fields: str) -> tuple[str, ...]:
-    return tuple(_column(model, name) for name in fields)
 
 
 _CATEGORY_LOOKUP = _name(Category, "onec_id", "id", "content_hash", "parent_id")

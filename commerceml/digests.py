@@ -30,7 +30,6 @@ from commerceml.records import (
     Product,
     ProductUnit,
     PropertyValue,
-    pickle_by_fields,
 )
 
 # Format 2: from format 3 on, marshal writes an object that has other references as a
@@ -244,7 +243,3 @@ def sealed_fields(sealed: SealedProduct | SealedOffer) -> tuple[Any, ...]:
 
 _sealed_product_fields = operator.attrgetter(*(f.name for f in dataclasses.fields(SealedProduct) if f.name != "record"))
 _sealed_offer_fields = operator.attrgetter(*(f.name for f in dataclasses.fields(SealedOffer) if f.name != "record"))
-
-
-pickle_by_fields(SealedProduct)
-pickle_by_fields(SealedOffer)

@@ -2,14 +2,15 @@
 
 Parsing is CPU work under the GIL: in one process it cannot overlap the importer's own Python
 work. ``iter_records_in_subprocess`` starts ``python -m commerceml.pipe <file>``, which parses
-and writes packed batches of records to its stdout; the caller unpickles them as they come, so
-the two processes work side by side. Products and offers are sealed in the child
-(commerceml.digests): their fingerprints are taken there, on the parser's core, and the caller
-unpickles only those it finds changed. A plain subprocess (not ``multiprocessing``) because Celery's
-prefork pool runs tasks in daemonic processes, which may not start multiprocessing children.
+and writes batches of records to its stdout; the caller reads them as they come, so the two
+processes work side by side. Products and offers are sealed in the child (commerceml.digests):
+their fingerprints are taken there, on the parser's core, they cross packed with marshal, and
+the caller decodes only those it finds changed. A plain subprocess (not ``multiprocessing``)
+because Celery's prefork pool runs tasks in daemonic processes, which may not start
+multiprocessing children.
 
 Errors raised by the reader in the child (``CommerceMLError`` with file, line and Ид) are
-packed and raised in the caller at the point where they happened, after the records before them.
+pickled and raised in the caller at the point where they happened, after the records before them.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ from commerceml.records import Offer, Product, Record, SectionHeader
 
 BATCH = 500
 # The pipe between the processes holds this much (Linux; the default is 64 KiB). A batch of 500
-# products pickles to about 800 KiB: with the default pipe the child stops at every batch until
+# products is about 800 KiB on the wire: with the default pipe the child stops at every batch until
 # the caller has read it, and the two processes take turns instead of working side by side
 # (reading a 10k-product offers file through the pipe: 3.4-4.0 s with 64 KiB, 2.5-2.6 s with
 # 1 MiB, the file parsed in the caller's own process 2.2 s). 1 MiB is the most an unprivileged

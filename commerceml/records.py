@@ -379,7 +379,7 @@ Record = (
 # re-export (issue 10 profile).
 
 
-def pickle_by_fields(cls: type) -> None:
+def _pickle_by_fields(cls: type) -> None:
     names = tuple(field.name for field in dataclasses.fields(cls))
     get = operator.attrgetter(*names)
     if len(names) == 1:
@@ -417,4 +417,4 @@ for _record_type in (
     DocumentItem,
     Document,
 ):
-    pickle_by_fields(_record_type)
+    _pickle_by_fields(_record_type)

@@ -55,7 +55,15 @@ from catalog.sync import (
     variants_ensure_default,
 )
 from commerceml import records as cml
-from commerceml.digests import SealedOffer, SealedProduct, combine, digest_of, seal_offer, seal_product
+from commerceml.digests import (
+    CATALOG_ID_LENGTH,
+    SealedOffer,
+    SealedProduct,
+    combine,
+    digest_of,
+    seal_offer,
+    seal_product,
+)
 from exchange.catalog.limits import catalog_limits
 from exchange.catalog.pipeline import read_ahead
 from exchange.conf import exchange_settings
@@ -236,8 +244,6 @@ class CatalogImporter:
         # Ид of products/offers whose element could not be read, resolved to seen pks in batches.
         self._unreadable: dict[str, list[str]] = {"products": [], "offers": []}
         self._image_dirs: dict[str, bool] = {}
-        # Resolved prices/stock of the offers of the batch being written (_price_parts, _stock_parts).
-        self._parts_cache: dict[tuple[str, str], Any] = {}
         # Fingerprints of the price types and warehouses known (see _prices_hash), None when stale.
         self._price_types_context: str | None = None
         self._warehouses_context: str | None = None
@@ -312,7 +318,7 @@ class CatalogImporter:
     @property
     def _catalog_id(self) -> str:
         """The catalog (Каталог/Ид) of the section being read: what deactivation is scoped to."""
-        return ((self._section.catalog_id if self._section is not None else None) or "")[:255]
+        return ((self._section.catalog_id if self._section is not None else None) or "")[:CATALOG_ID_LENGTH]
 
     def _start_section(self, header: cml.SectionHeader) -> None:
         self._section = header
@@ -755,7 +761,6 @@ class CatalogImporter:
     def _write_offers(self, offers: list[SealedOffer]) -> None:
         counters = self.report.entity("offers")
         price_counters, stock_counters = self.report.entity("prices"), self.report.entity("stock")
-        self._parts_cache = {}
         update_only = self._section is not None and self._section.section == cml.Section.OFFER_CHANGES
         offers = list({offer.id: offer for offer in offers}.values())  # the last of a repeated Ид wins
         existing = {
@@ -768,8 +773,9 @@ class CatalogImporter:
         variant_rows: list[VariantRow] = []
         new_variant_rows: list[VariantRow] = []
         accepted: list[SealedOffer] = []  # in the file and applied (or unchanged): seen
-        new_prices: list[tuple[cml.Offer, str]] = []  # offers whose prices are written, with their hash
-        new_stock: list[tuple[cml.Offer, str]] = []
+        # Offers whose prices (stock) are written: Ид, hash, and what they resolve to.
+        new_prices: list[tuple[str, str, list[tuple[int, Decimal, str]]]] = []
+        new_stock: list[tuple[str, str, tuple[dict[int, Decimal], Decimal]]] = []
         for sealed in offers:
             before = existing.get(sealed.id)
             # A value that does not fit is the element's error, whatever else is wrong with it.
@@ -795,31 +801,34 @@ class CatalogImporter:
             prices_changed = sealed.has_prices and (before is None or prices_hash != before.prices_hash)
             stock_changed = sealed.has_stock and (before is None or stock_hash != before.stock_hash)
             if before is not None:
-                # Nearly every offer of a re-export: decided on its seal, the record never opened.
+                # Nearly every offer of a re-export is unchanged: decided on its seal, never opened.
+                unchanged = attributes_unchanged and not prices_changed and not stock_changed
+                if not unchanged:
+                    offer = sealed.open()
+                    if not self._fits(offer):
+                        continue
                 if sealed.has_prices and not prices_changed:
                     price_counters.unchanged += sealed.price_count
                 if sealed.has_stock and not stock_changed:
                     stock_counters.unchanged += 1
-                if attributes_unchanged and not prices_changed and not stock_changed:
+                if unchanged:
                     accepted.append(sealed)
                     counters.unchanged += 1
-                    continue
-                offer = sealed.open()
-                if not self._fits(offer):
                     continue
             assert offer is not None
             accepted.append(sealed)
             if prices_changed:
-                new_prices.append((offer, prices_hash))
-            if stock_changed:
-                new_stock.append((offer, stock_hash))
+                new_prices.append((offer.id, prices_hash, self._price_parts(offer)))
+            stock = self._stock_parts(offer) if stock_changed else None
+            if stock is not None:
+                new_stock.append((offer.id, stock_hash, stock))
             if attributes_unchanged:
                 counters.unchanged += 1
                 continue
             counters.add("updated" if before else "created")
             # A new variant is inserted with its price and stock hashes and total already set,
             # instead of inserting it empty and updating every new row right after.
-            stock_total = self._stock_parts(offer)[1] if before is None and sealed.has_stock else Decimal(0)
+            stock_total = stock[1] if before is None and stock is not None else Decimal(0)
             (variant_rows if before else new_variant_rows).append(
                 VariantRow(
                     offer.id,
@@ -884,11 +893,8 @@ class CatalogImporter:
         return combine(sealed.stock_digest, self._warehouses_context)
 
     def _price_parts(self, offer: cml.Offer) -> list[tuple[int, Decimal, str]]:
-        """The offer's prices resolved to (price type pk, value, currency), sorted; computed once
-        per offer (unknown price types are reported once)."""
-        cached = self._parts_cache.get(("prices", offer.id))
-        if cached is not None:
-            return cached
+        """The offer's prices resolved to (price type pk, value, currency), sorted (unknown price
+        types are reported)."""
         counters = self.report.entity("prices")
         resolved = []
         for price in offer.prices:
@@ -899,14 +905,10 @@ class CatalogImporter:
                 continue
             resolved.append((known[0], price.value, (price.currency or known[1])[:8]))
         resolved.sort()
-        self._parts_cache[("prices", offer.id)] = resolved
         return resolved
 
     def _stock_parts(self, offer: cml.Offer) -> tuple[dict[int, Decimal], Decimal]:
-        """The offer's stock per warehouse pk and its total; computed once per offer."""
-        cached = self._parts_cache.get(("stock", offer.id))
-        if cached is not None:
-            return cached
+        """The offer's stock per warehouse pk and its total (unknown warehouses are reported)."""
         counters = self.report.entity("stock")
         per_warehouse: dict[int, Decimal] = {}
         for stock in offer.stocks:
@@ -917,21 +919,20 @@ class CatalogImporter:
                 continue
             per_warehouse[warehouse] = per_warehouse.get(warehouse, Decimal(0)) + stock.quantity
         total = offer.quantity if offer.quantity is not None else sum(per_warehouse.values(), Decimal(0))
-        parts = (per_warehouse, total)
-        self._parts_cache[("stock", offer.id)] = parts
-        return parts
+        return per_warehouse, total
 
-    def _write_prices(self, offers: list[tuple[cml.Offer, str]], variants: dict[str, _ExistingVariant]) -> None:
-        """Prices of offers whose prices are new or changed (``offers``: record and prices hash)."""
+    def _write_prices(
+        self, offers: list[tuple[str, str, list[tuple[int, Decimal, str]]]], variants: dict[str, _ExistingVariant]
+    ) -> None:
+        """Prices of offers whose prices are new or changed (``offers``: Ид, hash, resolved prices)."""
         counters = self.report.entity("prices")
         rows: list[PriceRow] = []
         fresh: list[PriceRow] = []
         replace: dict[frozenset[int], list[int]] = {}
-        for offer, digest in offers:
-            variant = variants.get(offer.id)
+        for onec_id, digest, resolved in offers:
+            variant = variants.get(onec_id)
             if variant is None:
                 continue
-            resolved = self._price_parts(offer)
             if variant.new:  # inserted by this batch with its hash already
                 counters.add("created", len(resolved))
                 fresh.extend(PriceRow(variant.pk, pt, value, currency) for pt, value, currency in resolved)
@@ -948,17 +949,18 @@ class CatalogImporter:
             for kept, pks in replace.items():
                 self.writer.prices_delete_except(pks, kept)
 
-    def _write_stock(self, offers: list[tuple[cml.Offer, str]], variants: dict[str, _ExistingVariant]) -> None:
-        """Stock of offers whose stock is new or changed (``offers``: record and stock hash)."""
+    def _write_stock(
+        self, offers: list[tuple[str, str, tuple[dict[int, Decimal], Decimal]]], variants: dict[str, _ExistingVariant]
+    ) -> None:
+        """Stock of offers whose stock is new or changed (``offers``: Ид, hash, per warehouse and total)."""
         counters = self.report.entity("stock")
         rows: list[StockRow] = []
         fresh: list[StockRow] = []
         replace: dict[frozenset[int], list[int]] = {}
-        for offer, digest in offers:
-            variant = variants.get(offer.id)
+        for onec_id, digest, (per_warehouse, total) in offers:
+            variant = variants.get(onec_id)
             if variant is None:
                 continue
-            per_warehouse, total = self._stock_parts(offer)
             if variant.new:  # inserted by this batch with its total and hash already
                 counters.add("created")
                 fresh.extend(StockRow(variant.pk, warehouse, quantity) for warehouse, quantity in per_warehouse.items())

@@ -30,7 +30,7 @@ from django.utils import timezone
 
 from catalog.sync import catalog_state
 from commerceml.detect import FileKind, detect_file_kind, import_rank
-from commerceml.digests import SealedOffer, SealedProduct
+from commerceml.digests import CATALOG_ID_LENGTH, SealedOffer, SealedProduct
 from commerceml.errors import CommerceMLError
 from commerceml.pipe import ChildRecords, iter_records_in_subprocess
 from commerceml.reader import iter_records
@@ -550,7 +550,7 @@ def _note_scope(header: SectionHeader, scopes: dict[str, dict[str, bool]]) -> No
     kind = SCOPE_KINDS.get(header.section)
     if kind is not None:
         found = scopes.setdefault(kind, {})
-        catalog_id = (header.catalog_id or "")[:255]
+        catalog_id = (header.catalog_id or "")[:CATALOG_ID_LENGTH]
         found[catalog_id] = found.get(catalog_id, False) or not header.changes_only
 
 
